@@ -1,0 +1,123 @@
+"""`Case`: one DuckDB file per investigation; every face (notebook, CLI, report) goes through it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from . import catalog
+from .errors import CaseLockedError, ForensicsError, QueryError
+from .ingest import load_paths
+from .ingest.outcome import LoadReport
+from .schema import create_tables
+
+_LOCK = re.compile(r"Could not set lock on file|Conflicting lock", re.I)
+_PID = re.compile(r"PID (\d+)")
+
+
+class Case:
+    """An investigation's case file.
+
+    Open read-write to load evidence, read-only to analyse (several readers may share a case,
+    DuckDB allows one writer). Use as a context manager so the file is closed promptly.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False):
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise ForensicsError("no case file here (load evidence first)", path=str(self.path))
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if _LOCK.search(str(exc)):
+                pid = _PID.search(str(exc))
+                holder = f" (process {pid.group(1)})" if pid else ""
+                raise CaseLockedError(
+                    f"case is locked by another writer{holder}; close it there, "
+                    "or open this case read-only",
+                    path=str(self.path),
+                ) from None
+            raise ForensicsError(f"cannot open case: {exc}", path=str(self.path)) from None
+        except duckdb.Error as exc:
+            raise ForensicsError(f"cannot open case: {exc}", path=str(self.path)) from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.con.execute("SET preserve_insertion_order = false")
+            create_tables(self.con)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Case({str(self.path)!r}, {mode})"
+
+    # -- evidence ----------------------------------------------------------------------------
+    def load(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        source: str = "auto",
+        on_problem: Callable[[str], None] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> LoadReport:
+        """Load evidence files and folders (recursively); return the per-file load report.
+
+        Problems (bad files, unparseable records) go to the `rejects` table and, one line each,
+        to `on_problem` (stderr by default). Files already in the case are not read again.
+        """
+        if self.read_only:
+            raise ForensicsError(
+                "case is open read-only; open it read-write to load", path=str(self.path)
+            )
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        if on_problem is None:
+            on_problem = lambda line: print(line, file=sys.stderr)  # noqa: E731
+        try:
+            return load_paths(self.con, paths, source, on_problem=on_problem, progress=progress)
+        except FileNotFoundError as exc:
+            raise ForensicsError(str(exc)) from None
+
+    # -- questions ---------------------------------------------------------------------------
+    def sql(self, text: str, **params: Any) -> pl.DataFrame:
+        """Run SQL with named parameters (`$name`) bound by DuckDB; a Polars frame back."""
+        return self._run("sql", text, params)
+
+    def query(self, query_id: str, **params: Any) -> pl.DataFrame:
+        """Run a canned query from the catalogue by id, with its declared parameters."""
+        q = catalog.get_query(query_id)
+        return self._run(q.id, q.sql, q.bind(params))
+
+    def queries(self) -> dict[str, catalog.Query]:
+        """The catalogue of canned queries by id."""
+        return catalog.catalog()
+
+    def _run(self, name: str, text: str, params: dict[str, Any]) -> pl.DataFrame:
+        try:
+            cur = self.con.cursor()
+            try:
+                return cur.sql(text, params=params or None).pl()
+            finally:
+                cur.close()
+        except duckdb.Error as exc:
+            raise QueryError(name, str(exc).splitlines()[0]) from None
+
+    def tables(self) -> dict[str, int]:
+        """Row counts of the case's tables, for a quick summary."""
+        names = ["cloudtrail", "vpc_flows", "billing", "findings", "sources", "rejects"]
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in names}

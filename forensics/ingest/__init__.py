@@ -1,0 +1,118 @@
+"""Ingest: one loader per source format, an explicit registry, provenance for every file.
+
+Each loader module exposes `SOURCE`, `sniff(EvidenceFile) -> Sniff | None` and
+`load(LoadContext, [(EvidenceFile, Sniff)])`, and records every file's outcome through the context.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+import duckdb
+
+from . import cloudtrail
+from .context import LoadContext, Sniff, outcome_for
+from .evidence import EvidenceFile, inspect, looks_binary, walk
+from .outcome import FileOutcome, LoadReport
+
+# Order matters: the first loader whose sniff recognises a file gets it.
+LOADERS: list[ModuleType] = [cloudtrail]
+
+SOURCES = ("auto", "cloudtrail", "vpcflow", "billing", "findings")
+
+__all__ = ["LOADERS", "SOURCES", "FileOutcome", "LoadReport", "load_paths", "register"]
+
+
+def register(module: ModuleType) -> None:
+    """Add a loader module to the registry (used by the loaders' own package imports)."""
+    if module not in LOADERS:
+        LOADERS.append(module)
+
+
+def load_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | os.PathLike[str]],
+    source: str = "auto",
+    on_problem: Callable[[str], None] = lambda line: None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> LoadReport:
+    """Load every evidence file under `paths` into the case; return what happened to each."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    files = list(walk(paths))
+    total = len(files)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("loading", done, total)
+
+    ctx = LoadContext(con=con, on_problem=on_problem, on_progress=advance)
+    known = {
+        (path, sha): None
+        for path, sha in con.execute(
+            "SELECT path, sha256 FROM sources WHERE status NOT IN ('rejected')"
+        ).fetchall()
+    }
+    known_sha = {sha: path for path, sha in known}
+    loaders = [m for m in LOADERS if source in ("auto", m.SOURCE)]
+    routed: dict[str, list[tuple[EvidenceFile, Sniff]]] = {m.SOURCE: [] for m in loaders}
+    settled: list[FileOutcome] = []
+    unchanged: list[FileOutcome] = []
+    seen_now: dict[str, str] = {}
+
+    for path in files:
+        f = inspect(path)
+        if (f.path, f.sha256) in known:
+            o = outcome_for(f, "", "skipped-already-loaded", "", "already in the case")
+            unchanged.append(o)
+            continue
+        first = known_sha.get(f.sha256) or seen_now.get(f.sha256)
+        if first:
+            settled.append(
+                outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}")
+            )
+            continue
+        seen_now[f.sha256] = f.path
+        verdict = _sniff(f, loaders)
+        if isinstance(verdict, str):
+            settled.append(outcome_for(f, "unknown", "rejected", "", verdict))
+            ctx.reject(f.path, "byte 0", verdict, f.head_text[:200] if f.head else "")
+        else:
+            module, sniff = verdict
+            if sniff.skip:
+                settled.append(
+                    outcome_for(f, sniff.format, sniff.skip, module.SOURCE, sniff.detail)
+                )
+            else:
+                routed[module.SOURCE].append((f, sniff))
+
+    ctx.record(settled)
+    advance(len(unchanged))
+    for module in loaders:
+        if routed[module.SOURCE]:
+            module.load(ctx, routed[module.SOURCE])
+    con.execute("CHECKPOINT")
+    return LoadReport(files=ctx.outcomes + unchanged)
+
+
+def _sniff(f: EvidenceFile, loaders: list[ModuleType]) -> tuple[ModuleType, Sniff] | str:
+    """The loader that recognises the file, or the reason none does."""
+    if f.size == 0:
+        return "empty file"
+    if f.compression in ("gzip", "zip") and not f.head:
+        return f"{f.compression} archive could not be decompressed"
+    for module in loaders:
+        verdict = module.sniff(f)
+        if verdict is not None:
+            return module, verdict
+    if f.compression != "parquet" and looks_binary(f.head):
+        return "binary content, not a known evidence format"
+    head = f.head_text.lstrip()
+    if head.startswith(("{", "[")):
+        return "JSON document of no known evidence format (not CloudTrail, flow log, billing or findings)"
+    return "unrecognised format (not CloudTrail, VPC flow log, billing export or findings)"

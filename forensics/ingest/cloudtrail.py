@@ -1,0 +1,199 @@
+"""CloudTrail in every export shape, recognised by content, loaded in batches by DuckDB's reader.
+
+A corrupt file aborts a whole multi-file DuckDB read, so a failing batch is split in halves until
+the bad file is alone; only that file goes through the record-by-record salvage, and clean
+evidence keeps the batch speed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pyarrow as pa
+
+from .cloudtrail_sql import SOURCES, stage_sql
+from .context import LoadContext, Sniff, outcome_for
+from .evidence import EvidenceFile
+from .outcome import FileOutcome
+from .salvage import salvage_records
+
+SOURCE = "cloudtrail"
+BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read
+BATCH_FILES = 400
+
+_FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
+_EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
+
+
+def _layout(text: str) -> str:
+    """newline_delimited when the first line is a whole document, else unstructured."""
+    first_line = text.lstrip().split("\n", 1)[0].strip()
+    if first_line in ("{", "[") or first_line.endswith(("{", "[", ",")):
+        return "unstructured"
+    return "newline_delimited"
+
+
+def sniff(f: EvidenceFile) -> Sniff | None:
+    """Recognise a CloudTrail export by its content (never by name alone)."""
+    if f.compression == "parquet":
+        return None
+    text = f.head_text.lstrip()
+    if not text:
+        return None
+    if '"digestStartTime"' in text or '"digestPublicKeyFingerprint"' in text:
+        return Sniff("cloudtrail-digest", skip="skipped-digest", detail="CloudTrail digest file")
+    if text.startswith("["):
+        if any(k in text for k in _EVENT_KEYS):
+            return Sniff("cloudtrail-array", options={"shape": "events", "layout": "array"})
+        return None
+    if not text.startswith("{"):
+        return None
+    m = _FIRST_KEY.match(text)
+    first_key = m.group(1) if m else ""
+    layout = _layout(text)
+    if first_key == "Records" or (
+        '"Records"' in text[:512] and any(k in text for k in _EVENT_KEYS)
+    ):
+        return Sniff("cloudtrail-records", options={"shape": "records", "layout": layout})
+    if first_key == "Events" or ('"CloudTrailEvent"' in text and '"Events"' in text):
+        return Sniff("cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout})
+    if '"detail-type"' in text and '"AWS API Call via CloudTrail"' in text:
+        return None  # EventBridge envelope: not handled here yet
+    if sum(k in text[:4096] for k in _EVENT_KEYS) >= 2:
+        fmt = "cloudtrail-logstash" if '"@timestamp"' in text[:4096] else "cloudtrail-ndjson"
+        return Sniff(fmt, options={"shape": "events", "layout": layout})
+    return None
+
+
+def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
+    """Load files in batches grouped by shape; record each file's outcome."""
+    groups: dict[tuple[str, str], list[tuple[EvidenceFile, Sniff]]] = {}
+    for f, s in items:
+        groups.setdefault((s.options["shape"], s.options["layout"]), []).append((f, s))
+    for (shape, layout), members in groups.items():
+        for batch in _batches(members):
+            _load_batch(ctx, shape, layout, batch)
+
+
+def _batches(items: list[tuple[EvidenceFile, Sniff]]):
+    batch: list[tuple[EvidenceFile, Sniff]] = []
+    size = 0
+    for item in items:
+        if batch and (size + item[0].size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item[0].size
+    if batch:
+        yield batch
+
+
+def _load_batch(ctx: LoadContext, shape: str, layout: str, batch) -> None:
+    files = [f.path for f, _ in batch]
+    src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # layout is one of our constants
+    try:
+        ctx.con.execute("BEGIN TRANSACTION")
+        counts = _stage_and_insert(ctx, src_sql, {"files": files})
+        ctx.record([_outcome(f, s, counts.get(f.path, (0, 0, 0))) for f, s in batch])
+        ctx.con.execute("COMMIT")
+    except duckdb.Error as exc:
+        ctx.con.execute("ROLLBACK")
+        if len(batch) > 1:
+            half = len(batch) // 2
+            _load_batch(ctx, shape, layout, batch[:half])
+            _load_batch(ctx, shape, layout, batch[half:])
+        else:
+            _salvage_one(ctx, batch[0], exc)
+
+
+def _stage_and_insert(
+    ctx: LoadContext, src_sql: str, params: dict | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """Stage the batch, quarantine unusable records, insert the new ones; per-file counts."""
+    con = ctx.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ct_stage AS {stage_sql(src_sql)}", params)
+    for path, pos, excerpt in con.execute(
+        "SELECT source_file, source_position, left(raw::VARCHAR, 300) FROM ct_stage "
+        "WHERE event_time IS NULL"
+    ).fetchall():
+        ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
+    # Deduplicate on (eventID, recipientAccountId): within the batch and against the case.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE ct_new AS
+        SELECT s.* FROM ct_stage s
+        WHERE s.event_time IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM cloudtrail c
+              WHERE c.event_id = s.event_id
+                AND coalesce(c.recipient_account_id, '') = coalesce(s.recipient_account_id, ''))
+        QUALIFY row_number() OVER (
+            PARTITION BY s.event_id, coalesce(s.recipient_account_id, '')
+            ORDER BY s.source_file, s.source_position) = 1
+        """
+    )
+    con.execute("INSERT INTO cloudtrail SELECT * FROM ct_new")
+    rows = con.execute(
+        """
+        SELECT s.source_file, s.n_read, s.n_rejected, coalesce(n.n_loaded, 0)
+        FROM (SELECT source_file, count(*) AS n_read,
+                     count(*) FILTER (WHERE event_time IS NULL) AS n_rejected
+              FROM ct_stage GROUP BY ALL) s
+        LEFT JOIN (SELECT source_file, count(*) AS n_loaded FROM ct_new GROUP BY ALL) n
+               USING (source_file)
+        """
+    ).fetchall()
+    con.execute("DROP TABLE ct_stage; DROP TABLE ct_new")
+    return {path: (read, rejected, loaded) for path, read, rejected, loaded in rows}
+
+
+def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:
+    read, rejected, loaded = counts
+    o = outcome_for(f, s.format, "loaded", SOURCE)
+    o.records_read, o.rejected, o.records_loaded = read, rejected, loaded
+    o.duplicates = read - rejected - loaded
+    if rejected:
+        o.status = "partial" if loaded or o.duplicates else "rejected"
+        o.detail = f"{rejected} records quarantined in rejects"
+    elif read == 0:
+        o.detail = "no records in file"
+    return o
+
+
+def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Exception) -> None:
+    """Decode the bad file record by record in Python; load what parses, quarantine the rest."""
+    f, s = item
+    records, problems, read_extra = salvage_records(f.path, s.options["shape"])
+    for position, reason, excerpt in problems:
+        ctx.reject(f.path, position, reason, excerpt)
+    counts = (0, 0, 0)
+    ctx.con.execute("BEGIN TRANSACTION")
+    try:
+        if records:
+            table = pa.table(
+                {
+                    "source_file": [f.path] * len(records),
+                    "source_position": [p for p, _ in records],
+                    "raw": [r for _, r in records],
+                }
+            )
+            ctx.con.register("salvaged", table)
+            src = "SELECT source_file, source_position, raw::JSON AS raw FROM salvaged"
+            counts = _stage_and_insert(ctx, src).get(f.path, (0, 0, 0))
+            ctx.con.unregister("salvaged")
+        read, rejected, loaded = counts
+        o = _outcome(f, s, (read + read_extra, rejected + read_extra, loaded))
+        if problems:
+            o.status = "partial" if records else "rejected"
+            o.detail = f"salvaged after reader error: {problems[0][1]}"
+            if read_extra == 0 and not records:
+                # nothing countable as a record: the file itself is the rejected unit
+                o.detail = f"unreadable: {problems[0][1]}"
+        ctx.record([o])
+        ctx.con.execute("COMMIT")
+    except duckdb.Error:
+        ctx.con.execute("ROLLBACK")
+        raise
+    if not problems and not records:
+        ctx.on_problem(f"{f.path}: reader error with nothing to salvage: {exc}")

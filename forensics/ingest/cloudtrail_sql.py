@@ -1,0 +1,191 @@
+"""SQL that turns raw CloudTrail records into `cloudtrail` rows.
+
+Every shape (S3 delivery, bare array, NDJSON, lookup-events, Logstash) is first reduced to a
+relation `(source_file, source_position, raw JSON)`; one projection then flattens what the
+detections need. The record is parsed once, with an explicit spec (`json_transform`), because
+automatic schema inference silently drops fields (performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+# The fields the projection reads. Nested payloads stay JSON: fast and lossless.
+RECORD_SPEC = json.dumps(
+    {
+        "eventVersion": "VARCHAR",
+        "eventTime": "VARCHAR",
+        "@timestamp": "VARCHAR",
+        "eventSource": "VARCHAR",
+        "eventName": "VARCHAR",
+        "awsRegion": "VARCHAR",
+        "sourceIPAddress": "VARCHAR",
+        "userAgent": "VARCHAR",
+        "errorCode": "VARCHAR",
+        "errorMessage": "VARCHAR",
+        "requestID": "VARCHAR",
+        "eventID": "VARCHAR",
+        "readOnly": "VARCHAR",
+        "managementEvent": "VARCHAR",
+        "eventType": "VARCHAR",
+        "eventCategory": "VARCHAR",
+        "recipientAccountId": "VARCHAR",
+        "sharedEventID": "VARCHAR",
+        "vpcEndpointId": "VARCHAR",
+        "userIdentity": {
+            "type": "VARCHAR",
+            "principalId": "VARCHAR",
+            "arn": "VARCHAR",
+            "accountId": "VARCHAR",
+            "accessKeyId": "VARCHAR",
+            "userName": "VARCHAR",
+            "invokedBy": "VARCHAR",
+            "sessionContext": {
+                "sessionIssuer": {"type": "VARCHAR", "arn": "VARCHAR", "userName": "VARCHAR"},
+                "attributes": {"mfaAuthenticated": "VARCHAR"},
+                "ec2RoleDelivery": "VARCHAR",
+            },
+        },
+        "requestParameters": "JSON",
+        "responseElements": "JSON",
+        "additionalEventData": {"MFAUsed": "VARCHAR"},
+        "insightDetails": {"eventName": "VARCHAR", "eventSource": "VARCHAR"},
+    }
+)
+
+# Calls whose request or response names EC2 instances.
+_INSTANCE_LIST = "$.instancesSet.items[*].instanceId"
+
+_PROJECTION = f"""
+parsed AS (
+    SELECT source_file, source_position, raw, json_transform(raw, '{RECORD_SPEC}') AS r
+    FROM src
+),
+flat AS (
+    SELECT
+        TRY_CAST(coalesce(r.eventTime, r."@timestamp") AS TIMESTAMPTZ) AS event_time,
+        coalesce(r.eventID, 'sha256:' || sha256(raw::VARCHAR))      AS event_id,
+        coalesce(r.eventName, r.insightDetails.eventName)           AS event_name,
+        coalesce(r.eventSource, r.insightDetails.eventSource)       AS event_source,
+        r.awsRegion                                                  AS aws_region,
+        r.sourceIPAddress                                            AS source_ip,
+        r.userAgent                                                  AS user_agent,
+        r.userIdentity.type                                          AS principal_type,
+        nullif(r.userIdentity.arn, '')                               AS principal_arn,
+        r.userIdentity.principalId                                   AS principal_id,
+        r.userIdentity.accountId                                     AS account_id,
+        coalesce(r.userIdentity.userName,
+                 r.userIdentity.sessionContext.sessionIssuer.userName) AS user_name,
+        nullif(r.userIdentity.accessKeyId, '')                       AS access_key_id,
+        r.userIdentity.sessionContext.sessionIssuer.arn              AS session_issuer_arn,
+        r.userIdentity.sessionContext.sessionIssuer.type             AS session_issuer_type,
+        regexp_extract(r.userIdentity.arn, ':assumed-role/[^/]+/(.+)$', 1) AS session_name_raw,
+        lower(r.userIdentity.sessionContext.attributes.mfaAuthenticated) = 'true'
+            OR lower(r.additionalEventData.MFAUsed) = 'yes'          AS mfa_authenticated,
+        r.userIdentity.sessionContext.ec2RoleDelivery                AS ec2_role_delivery,
+        r.userIdentity.invokedBy                                     AS invoked_by,
+        nullif(r.errorCode, '')                                      AS error_code,
+        nullif(r.errorMessage, '')                                   AS error_message,
+        lower(r.readOnly) = 'true'                                   AS read_only,
+        lower(r.managementEvent) = 'true'                            AS management_event,
+        r.eventType                                                  AS event_type,
+        coalesce(r.eventCategory,
+                 CASE WHEN r.eventType = 'AwsCloudTrailInsight' THEN 'Insight'
+                      ELSE 'Management' END)                         AS event_category,
+        r.eventVersion                                               AS event_version,
+        r.recipientAccountId                                         AS recipient_account_id,
+        r.sharedEventID                                              AS shared_event_id,
+        r.vpcEndpointId                                              AS vpc_endpoint_id,
+        r.requestID                                                  AS request_id,
+        r.requestParameters                                          AS request_parameters,
+        r.responseElements                                           AS response_elements,
+        raw,
+        CASE WHEN r.eventTime IS NOT NULL THEN 'eventTime'
+             WHEN r."@timestamp" IS NOT NULL THEN '@timestamp' END   AS time_source,
+        source_file,
+        source_position
+    FROM parsed
+)
+SELECT
+    event_time, event_id, event_name, event_source, aws_region, source_ip,
+    -- an address, not a service name, 'AWS Internal' or a redaction
+    regexp_full_match(source_ip, '\\d{{1,3}}(\\.\\d{{1,3}}){{3}}')
+        OR (contains(source_ip, ':') AND regexp_full_match(source_ip, '[0-9A-Fa-f:.]+'))
+        AS source_is_ip,
+    user_agent, principal_type, principal_arn, principal_id, account_id, user_name,
+    access_key_id, session_issuer_arn, session_issuer_type,
+    nullif(session_name_raw, '') AS session_name,
+    mfa_authenticated, ec2_role_delivery, invoked_by, error_code, error_message,
+    -- DESIGN.md: denied = AccessDenied*, *UnauthorizedOperation or an explicit deny;
+    -- a dry run means the call would have succeeded; other errors are failures.
+    CASE
+        WHEN error_code IS NULL AND error_message IS NULL THEN 'success'
+        WHEN error_code IN ('Client.DryRunOperation', 'DryRunOperation') THEN 'dry_run'
+        WHEN error_code LIKE 'AccessDenied%' OR error_code LIKE '%UnauthorizedOperation'
+             OR error_code LIKE '%UnauthorizedAccess' OR error_message ILIKE '%explicit deny%'
+             THEN 'denied'
+        ELSE 'failed'
+    END AS outcome,
+    read_only, management_event, event_type, event_category, event_version,
+    recipient_account_id, shared_event_id, vpc_endpoint_id, request_id,
+    CASE WHEN event_source = 'ec2.amazonaws.com' THEN nullif(list_distinct(list_concat(
+            coalesce(json_extract_string(response_elements, '{_INSTANCE_LIST}'), []),
+            coalesce(json_extract_string(request_parameters, '{_INSTANCE_LIST}'), []),
+            coalesce([json_extract_string(request_parameters, '$.instanceId')], [])
+         )), []) END AS instance_ids,
+    CASE WHEN event_source = 'ec2.amazonaws.com'
+         THEN json_extract_string(request_parameters, '$.instanceType') END AS instance_type,
+    CASE WHEN event_source = 'iam.amazonaws.com'
+         THEN json_extract_string(request_parameters, '$.userName') END AS target_user_name,
+    CASE WHEN event_source = 'iam.amazonaws.com'
+         THEN json_extract_string(request_parameters, '$.policyArn') END AS policy_arn,
+    CASE WHEN event_name = 'CreateAccessKey'
+         THEN json_extract_string(response_elements, '$.accessKey.accessKeyId') END
+         AS created_access_key_id,
+    request_parameters, response_elements, raw, time_source, source_file, source_position
+FROM flat
+"""
+
+
+def stage_sql(src_sql: str) -> str:
+    """One statement: the shape's relation as `src`, then the projection."""
+    return f"WITH src AS ({src_sql}),\n{_PROJECTION}"
+
+
+# Each export shape reduced to (source_file, source_position, raw). `$files` is bound.
+SOURCES = {
+    # {"Records": [...]} documents: S3 delivery, one per file or one per line.
+    "records": """
+        SELECT filename AS source_file,
+               CASE WHEN doc_no = 1 THEN 'record ' || (i + 1)
+                    ELSE 'line ' || doc_no || ' record ' || (i + 1) END AS source_position,
+               rec AS raw
+        FROM (
+            SELECT filename, doc_no, unnest(recs) AS rec, unnest(range(len(recs))) AS i
+            FROM (
+                SELECT filename, Records AS recs,
+                       row_number() OVER (PARTITION BY filename) AS doc_no
+                FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
+                               format = $layout, filename = true,
+                               maximum_object_size = 536870912)
+            )
+        )""",
+    # aws cloudtrail lookup-events: the record is the JSON *string* CloudTrailEvent.
+    "lookup": """
+        SELECT filename AS source_file, 'event ' || (i + 1) AS source_position,
+               CASE WHEN json_valid(ev.CloudTrailEvent) THEN ev.CloudTrailEvent::JSON
+                    ELSE to_json(ev.CloudTrailEvent) END AS raw
+        FROM (
+            SELECT filename, unnest(Events) AS ev, unnest(range(len(Events))) AS i
+            FROM read_json($files, columns = {'Events': 'STRUCT("CloudTrailEvent" VARCHAR)[]'},
+                           records = true, format = $layout, filename = true,
+                           maximum_object_size = 536870912)
+        )""",
+    # A bare JSON array of events, or events one per line (NDJSON, Logstash, SIEM exports).
+    "events": """
+        SELECT filename AS source_file,
+               'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
+               json AS raw
+        FROM read_json_objects($files, format = $layout, filename = true,
+                               maximum_object_size = 536870912)""",
+}

@@ -1,0 +1,97 @@
+"""What a load did, per file and overall; the counts must reconcile."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class FileOutcome:
+    """One evidence file's fate; becomes a row of `sources`."""
+
+    path: str
+    sha256: str
+    bytes: int
+    format: str
+    status: str  # loaded | partial | rejected | skipped-* | superseded
+    records_read: int = 0
+    records_loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    detail: str = ""
+    source: str = ""  # cloudtrail | vpcflow | billing | findings | ""
+
+    @property
+    def skipped(self) -> bool:
+        return self.status.startswith("skipped")
+
+
+@dataclass
+class LoadReport:
+    """The whole load: read = loaded + duplicates + rejected; skipped files counted apart."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return sum(f.records_read for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.records_loaded for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def skipped_files(self) -> int:
+        return sum(1 for f in self.files if f.skipped)
+
+    @property
+    def rejected_files(self) -> int:
+        return sum(1 for f in self.files if f.status == "rejected")
+
+    @property
+    def superseded(self) -> int:
+        return sum(1 for f in self.files if f.status == "superseded")
+
+    def by_source(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            key = f.source or "unknown"
+            agg = out.setdefault(
+                key,
+                {"files": 0, "read": 0, "loaded": 0, "duplicates": 0, "rejected": 0, "skipped": 0},
+            )
+            agg["files"] += 1
+            agg["read"] += f.records_read
+            agg["loaded"] += f.records_loaded
+            agg["duplicates"] += f.duplicates
+            agg["rejected"] += f.rejected
+            agg["skipped"] += int(f.skipped)
+        return out
+
+    def to_dict(self) -> dict:
+        """The `load --json` document of DESIGN.md."""
+        return {
+            "files": len(self.files),
+            "skipped_files": self.skipped_files,
+            "rejected_files": self.rejected_files,
+            "read": self.read,
+            "loaded": self.loaded,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "superseded": self.superseded,
+            "by_source": self.by_source(),
+            "file_outcomes": [asdict(f) for f in self.files],
+        }
+
+    def reconciles(self) -> bool:
+        return all(
+            f.records_read == f.records_loaded + f.duplicates + f.rejected for f in self.files
+        )

@@ -1,0 +1,178 @@
+"""The case file's tables. Their names and columns are an interface (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, str] = {
+    "cloudtrail": """
+        CREATE TABLE IF NOT EXISTS cloudtrail (
+            event_time            TIMESTAMPTZ,
+            event_id              VARCHAR,
+            event_name            VARCHAR,
+            event_source          VARCHAR,
+            aws_region            VARCHAR,
+            source_ip             VARCHAR,   -- as written: IP, service name, 'AWS Internal', ...
+            source_is_ip          BOOLEAN,   -- true when source_ip looks like an IPv4/IPv6 address
+            user_agent            VARCHAR,
+            principal_type        VARCHAR,
+            principal_arn         VARCHAR,
+            principal_id          VARCHAR,
+            account_id            VARCHAR,
+            user_name             VARCHAR,
+            access_key_id         VARCHAR,
+            session_issuer_arn    VARCHAR,
+            session_issuer_type   VARCHAR,
+            session_name          VARCHAR,
+            mfa_authenticated     BOOLEAN,
+            ec2_role_delivery     VARCHAR,
+            invoked_by            VARCHAR,
+            error_code            VARCHAR,
+            error_message         VARCHAR,
+            outcome               VARCHAR,   -- success | denied | dry_run | failed (DESIGN.md)
+            read_only             BOOLEAN,
+            management_event      BOOLEAN,
+            event_type            VARCHAR,
+            event_category        VARCHAR,
+            event_version         VARCHAR,
+            recipient_account_id  VARCHAR,
+            shared_event_id       VARCHAR,
+            vpc_endpoint_id       VARCHAR,
+            request_id            VARCHAR,
+            instance_ids          VARCHAR[], -- instances named by Run/Terminate/Stop/Start... calls
+            instance_type         VARCHAR,   -- requestParameters.instanceType
+            target_user_name      VARCHAR,   -- requestParameters.userName (IAM calls on users)
+            policy_arn            VARCHAR,   -- requestParameters.policyArn
+            created_access_key_id VARCHAR,   -- the key a CreateAccessKey returned
+            request_parameters    JSON,
+            response_elements     JSON,
+            raw                   JSON USING COMPRESSION zstd,  -- the whole record, lossless
+            time_source           VARCHAR,   -- eventTime, or where the time came from (@timestamp)
+            source_file           VARCHAR,
+            source_position       VARCHAR
+        )""",
+    "vpc_flows": """
+        CREATE TABLE IF NOT EXISTS vpc_flows (
+            version               INTEGER,
+            account_id            VARCHAR,
+            interface_id          VARCHAR,
+            src_addr              VARCHAR,
+            dst_addr              VARCHAR,
+            src_port              INTEGER,
+            dst_port              INTEGER,
+            protocol              INTEGER,
+            packets               BIGINT,
+            bytes                 BIGINT,
+            start_time            TIMESTAMPTZ,
+            end_time              TIMESTAMPTZ,
+            action                VARCHAR,
+            log_status            VARCHAR,
+            vpc_id                VARCHAR,
+            subnet_id             VARCHAR,
+            instance_id           VARCHAR,
+            tcp_flags             INTEGER,
+            type                  VARCHAR,
+            pkt_src_addr          VARCHAR,
+            pkt_dst_addr          VARCHAR,
+            region                VARCHAR,
+            az_id                 VARCHAR,
+            sublocation_type      VARCHAR,
+            sublocation_id        VARCHAR,
+            pkt_src_aws_service   VARCHAR,
+            pkt_dst_aws_service   VARCHAR,
+            flow_direction        VARCHAR,
+            traffic_path          INTEGER,
+            ecs_cluster_arn       VARCHAR,
+            ecs_cluster_name      VARCHAR,
+            ecs_container_instance_arn VARCHAR,
+            ecs_container_instance_id  VARCHAR,
+            ecs_container_id      VARCHAR,
+            ecs_second_container_id VARCHAR,
+            ecs_service_name      VARCHAR,
+            ecs_task_definition_arn VARCHAR,
+            ecs_task_arn          VARCHAR,
+            ecs_task_id           VARCHAR,
+            reject_reason         VARCHAR,
+            source_file           VARCHAR,
+            source_position       VARCHAR
+        )""",
+    "billing": """
+        CREATE TABLE IF NOT EXISTS billing (
+            usage_start           TIMESTAMPTZ,
+            usage_end             TIMESTAMPTZ,
+            billing_period        VARCHAR,   -- YYYY-MM
+            payer_account_id      VARCHAR,
+            account_id            VARCHAR,
+            service               VARCHAR,
+            region                VARCHAR,
+            usage_type            VARCHAR,
+            operation             VARCHAR,
+            resource_id           VARCHAR,
+            usage_amount          DOUBLE,
+            cost                  DOUBLE,    -- unblended cost (FOCUS: BilledCost)
+            currency              VARCHAR,
+            line_item_type        VARCHAR,
+            line_item_id          VARCHAR,
+            instance_type         VARCHAR,
+            description           VARCHAR,
+            source_format         VARCHAR,   -- cur_legacy_csv, cur_legacy_parquet, cur2, focus
+            source_file           VARCHAR
+        )""",
+    "findings": """
+        CREATE TABLE IF NOT EXISTS findings (
+            finding_id            VARCHAR,
+            source                VARCHAR,   -- guardduty | health
+            type                  VARCHAR,
+            title                 VARCHAR,
+            severity              DOUBLE,
+            first_seen            TIMESTAMPTZ,
+            last_seen             TIMESTAMPTZ,
+            account_id            VARCHAR,
+            region                VARCHAR,
+            resource_type         VARCHAR,
+            access_key_id         VARCHAR,
+            principal_arn         VARCHAR,
+            instance_id           VARCHAR,
+            remote_ip             VARCHAR,
+            raw                   JSON,
+            source_file           VARCHAR
+        )""",
+    "sources": """
+        CREATE TABLE IF NOT EXISTS sources (
+            path                  VARCHAR,
+            sha256                VARCHAR,
+            bytes                 BIGINT,
+            format                VARCHAR,
+            status                VARCHAR,   -- loaded, skipped-*, superseded, rejected, partial
+            records_read          BIGINT,
+            records_loaded        BIGINT,
+            duplicates            BIGINT,
+            rejected              BIGINT,
+            detail                VARCHAR,   -- why skipped/rejected/superseded, in one line
+            loaded_at             TIMESTAMPTZ
+        )""",
+    "rejects": """
+        CREATE TABLE IF NOT EXISTS rejects (
+            source_file           VARCHAR,
+            position              VARCHAR,   -- 'line N', 'record N' or 'byte N'
+            reason                VARCHAR,
+            excerpt               VARCHAR,
+            rejected_at           TIMESTAMPTZ
+        )""",
+    "case_meta": """
+        CREATE TABLE IF NOT EXISTS case_meta (
+            key                   VARCHAR PRIMARY KEY,
+            value                 VARCHAR
+        )""",
+}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table the case needs (idempotent)."""
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    con.execute(
+        "INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+    )
