@@ -103,5 +103,5 @@ def main() -> None:
         sys.exit(2)
 
 
-# Verbs that live in their own modules register themselves on `app`.
-from . import cli_verbs  # noqa: E402,F401
+# Verbs that live in their own modules (forensics/commands/) register themselves on `app`.
+from . import commands  # noqa: E402,F401

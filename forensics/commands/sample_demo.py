@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from . import output
-from .case import Case
+from .. import output
+from ..case import Case
 from .cli import _problem, app
 
-REPO_SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+REPO_SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @app.command()
@@ -22,7 +22,7 @@ def sample(
     scale: Annotated[int, typer.Option(help="Multiply the benign background N times.")] = 1,
 ) -> None:
     """Regenerate the sample incident (evidence tree plus ground truth)."""
-    from .sample import generate_sample
+    from ..sample import generate_sample
 
     truth = generate_sample(outdir, seed=seed, scale=scale)
     typer.echo(
