@@ -10,7 +10,7 @@ import typer
 
 from .. import output
 from ..case import Case
-from .cli import _problem, app
+from ..cli import _problem, app
 
 REPO_SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
