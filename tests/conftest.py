@@ -1,0 +1,45 @@
+"""Shared fixtures: the third-party corpus (read in place) and the sample incident as a case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import forensics
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+SAMPLE = REPO / "sample_data"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus of real third-party logs (never copied into the repo)."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"third-party corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def ground_truth() -> dict:
+    """The facts a correct investigation of the sample incident must recover."""
+    return json.loads((SAMPLE / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def sample_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A case file with the whole bundled sample incident loaded (open it read-only in tests)."""
+    path = tmp_path_factory.mktemp("sample_case") / "case.duckdb"
+    with forensics.Case(path) as case:
+        report = case.load([SAMPLE / "evidence"], on_problem=lambda line: None)
+    assert report.reconciles()
+    return path
+
+
+@pytest.fixture
+def case(tmp_path: Path):
+    """A fresh, empty read-write case."""
+    with forensics.Case(tmp_path / "case.duckdb") as c:
+        yield c
