@@ -41,8 +41,7 @@ class Case:
                 pid = _PID.search(str(exc))
                 holder = f" (process {pid.group(1)})" if pid else ""
                 raise CaseLockedError(
-                    f"case is locked by another writer{holder}; close it there, "
-                    "or open this case read-only",
+                    f"case is locked by another writer{holder}; close it there, or open this case read-only",
                     path=str(self.path),
                 ) from None
             raise ForensicsError(f"cannot open case: {exc}", path=str(self.path)) from None
@@ -81,15 +80,14 @@ class Case:
         to `on_problem` (stderr by default). Files already in the case are not read again.
         """
         if self.read_only:
-            raise ForensicsError(
-                "case is open read-only; open it read-write to load", path=str(self.path)
-            )
+            raise ForensicsError("case is open read-only; open it read-write to load", path=str(self.path))
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if on_problem is None:
             on_problem = lambda line: print(line, file=sys.stderr)  # noqa: E731
         try:
-            return load_paths(self.con, paths, source, on_problem=on_problem, progress=progress)
+            own = [self.path, Path(f"{self.path}.wal")]
+            return load_paths(self.con, paths, source, on_problem=on_problem, progress=progress, exclude=own)
         except FileNotFoundError as exc:
             raise ForensicsError(str(exc)) from None
 

@@ -39,7 +39,7 @@ def sample_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def case(tmp_path: Path):
-    """A fresh, empty read-write case."""
-    with forensics.Case(tmp_path / "case.duckdb") as c:
+def case(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh, empty read-write case (kept apart from the test's evidence folder)."""
+    with forensics.Case(tmp_path_factory.mktemp("case") / "case.duckdb") as c:
         yield c

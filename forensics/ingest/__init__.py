@@ -37,11 +37,16 @@ def load_paths(
     source: str = "auto",
     on_problem: Callable[[str], None] = lambda line: None,
     progress: Callable[[str, int, int], None] | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> LoadReport:
-    """Load every evidence file under `paths` into the case; return what happened to each."""
+    """Load every evidence file under `paths` into the case; return what happened to each.
+
+    `exclude` names files that are never evidence (the case file itself and its WAL).
+    """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-    files = list(walk(paths))
+    skip = {os.path.realpath(p) for p in exclude}
+    files = [f for f in walk(paths) if os.path.realpath(f) not in skip]
     total = len(files)
     done = 0
 
@@ -73,9 +78,7 @@ def load_paths(
             continue
         first = known_sha.get(f.sha256) or seen_now.get(f.sha256)
         if first:
-            settled.append(
-                outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}")
-            )
+            settled.append(outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}"))
             continue
         seen_now[f.sha256] = f.path
         verdict = _sniff(f, loaders)
@@ -85,9 +88,7 @@ def load_paths(
         else:
             module, sniff = verdict
             if sniff.skip:
-                settled.append(
-                    outcome_for(f, sniff.format, sniff.skip, module.SOURCE, sniff.detail)
-                )
+                settled.append(outcome_for(f, sniff.format, sniff.skip, module.SOURCE, sniff.detail))
             else:
                 routed[module.SOURCE].append((f, sniff))
 

@@ -1,0 +1,76 @@
+"""The case file: tables, UTC, bound parameters, read-only analysis, one clear line when locked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import forensics
+from forensics.errors import QueryError, UnknownQueryError
+
+from .test_cloudtrail_shapes import event
+
+
+def test_new_case_has_the_design_tables(case):
+    assert set(case.tables()) >= {"cloudtrail", "vpc_flows", "billing", "findings", "sources", "rejects"}
+    assert case.sql("SELECT current_setting('TimeZone') tz")["tz"][0] in ("UTC", "Etc/UTC")
+
+
+def test_parameters_are_bound_not_pasted(case):
+    hostile = "x'); DROP TABLE cloudtrail; --"
+    out = case.sql("SELECT $v AS v", v=hostile)
+    assert out["v"][0] == hostile
+    assert "cloudtrail" in case.tables()
+
+
+def test_engine_errors_name_the_query(case, tmp_path):
+    (tmp_path / "e.json").write_text(json.dumps({"Records": [event(1)]}))
+    case.load([tmp_path])
+    with pytest.raises(QueryError, match="access_key_first_seen"):
+        case.query("access_key_first_seen", access_key_id={"not": "a key"})
+    with pytest.raises(QueryError, match="no_such_table"):
+        case.sql("SELECT * FROM no_such_table")
+    with pytest.raises(UnknownQueryError):
+        case.query("no_such_query")
+
+
+def test_read_only_case_refuses_to_load(tmp_path):
+    path = tmp_path / "c.duckdb"
+    forensics.Case(path).close()
+    with (
+        forensics.Case(path, read_only=True) as ro,
+        pytest.raises(forensics.ForensicsError, match="read-only"),
+    ):
+        ro.load([tmp_path])
+
+
+def test_a_locked_case_gives_one_clear_line(tmp_path):
+    path = tmp_path / "c.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import forensics,time; c=forensics.Case({str(path)!r}); print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(forensics.CaseLockedError) as err:
+            forensics.Case(path)
+        message = str(err.value)
+        assert "locked" in message and str(path) in message and "\n" not in message
+        cli = subprocess.run(
+            [sys.executable, "-m", "forensics", "load", str(tmp_path), "--case", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert cli.returncode == 2
+        assert cli.stderr.strip().count("\n") == 0 and "locked" in cli.stderr
+    finally:
+        holder.kill()
+        holder.wait()
