@@ -52,9 +52,7 @@ def sniff(f: EvidenceFile) -> Sniff | None:
     m = _FIRST_KEY.match(text)
     first_key = m.group(1) if m else ""
     layout = _layout(text)
-    if first_key == "Records" or (
-        '"Records"' in text[:512] and any(k in text for k in _EVENT_KEYS)
-    ):
+    if first_key == "Records" or ('"Records"' in text[:512] and any(k in text for k in _EVENT_KEYS)):
         return Sniff("cloudtrail-records", options={"shape": "records", "layout": layout})
     if first_key == "Events" or ('"CloudTrailEvent"' in text and '"Events"' in text):
         return Sniff("cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout})
@@ -114,8 +112,7 @@ def _stage_and_insert(
     con = ctx.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE ct_stage AS {stage_sql(src_sql)}", params)
     for path, pos, excerpt in con.execute(
-        "SELECT source_file, source_position, left(raw::VARCHAR, 300) FROM ct_stage "
-        "WHERE event_time IS NULL"
+        "SELECT source_file, source_position, left(raw::VARCHAR, 300) FROM ct_stage WHERE event_time IS NULL"
     ).fetchall():
         ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
     # Deduplicate on (eventID, recipientAccountId): within the batch and against the case.

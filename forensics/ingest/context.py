@@ -64,9 +64,7 @@ class LoadContext:
         self.on_progress(len(outcomes))
 
 
-def outcome_for(
-    f: EvidenceFile, fmt: str, status: str, source: str, detail: str = ""
-) -> FileOutcome:
+def outcome_for(f: EvidenceFile, fmt: str, status: str, source: str, detail: str = "") -> FileOutcome:
     return FileOutcome(
         path=f.path,
         sha256=f.sha256,

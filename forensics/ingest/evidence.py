@@ -96,9 +96,7 @@ def inspect(path: Path) -> EvidenceFile:
     else:
         with open(path, "rb") as fh:
             compression, head = "none", fh.read(HEAD_BYTES)
-    return EvidenceFile(
-        path=str(path), size=size, sha256=sha256_of(path), compression=compression, head=head
-    )
+    return EvidenceFile(path=str(path), size=size, sha256=sha256_of(path), compression=compression, head=head)
 
 
 def looks_binary(head: bytes) -> bool:

@@ -92,6 +92,4 @@ class LoadReport:
         }
 
     def reconciles(self) -> bool:
-        return all(
-            f.records_read == f.records_loaded + f.duplicates + f.rejected for f in self.files
-        )
+        return all(f.records_read == f.records_loaded + f.duplicates + f.rejected for f in self.files)
