@@ -1,0 +1,86 @@
+"""VPC flow volume of an instance by remote address and port: a miner's pool stands out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from .activity import infer_step
+from .theme import (
+    INCIDENT_COLOR,
+    UTC_AXIS,
+    base_layout,
+    empty_figure,
+    mark_time,
+    palette,
+    plot_times,
+    require_columns,
+)
+
+OTHER = "other endpoints"
+
+
+def flow_volume(
+    flows: pl.DataFrame,
+    title: str = "Network traffic by remote endpoint",
+    top: int = 8,
+    value: str = "bytes",
+    step_seconds: int | None = None,
+    marks: dict[str, Any] | None = None,
+) -> go.Figure:
+    """Stacked bars of `value` per time bucket by remote endpoint.
+
+    `flows` has `bucket`, `remote_addr`, `remote_port` and `value` (bytes or packets); the
+    `top` endpoints by total volume keep their own colour, the rest are summed as one.
+    """
+    require_columns(flows, ("bucket", "remote_addr", "remote_port", value), "flow_volume")
+    flows = flows.filter(pl.col("bucket").is_not_null())
+    if flows.is_empty():
+        return empty_figure(title, "No flow records for this instance in the evidence.")
+    flows = flows.with_columns(
+        pl.concat_str(
+            pl.col("remote_addr").fill_null("?"),
+            pl.col("remote_port").cast(pl.String).fill_null("?"),
+            separator=":",
+        ).alias("endpoint")
+    )
+    totals = (
+        flows.group_by("endpoint").agg(pl.col(value).sum()).sort(value, "endpoint", descending=[True, False])
+    )
+    keep = totals.head(top)["endpoint"].to_list()
+    flows = flows.with_columns(
+        pl.when(pl.col("endpoint").is_in(keep))
+        .then(pl.col("endpoint"))
+        .otherwise(pl.lit(OTHER))
+        .alias("endpoint")
+    )
+    order = keep + ([OTHER] if flows["endpoint"].eq(OTHER).any() else [])
+    step = step_seconds or infer_step(flows["bucket"])
+    fig = go.Figure()
+    for endpoint, color in zip(order, palette(len(order)), strict=True):
+        part = (
+            flows.filter(pl.col("endpoint") == endpoint)
+            .group_by("bucket")
+            .agg(pl.col(value).sum())
+            .sort("bucket")
+        )
+        fig.add_trace(
+            go.Bar(
+                x=plot_times(part["bucket"]),
+                y=part[value].to_list(),
+                name=endpoint,
+                marker={"color": "#bbbbbb" if endpoint == OTHER else color},
+                width=step * 1000 * 0.9,
+                offset=0,
+                hovertemplate=endpoint + "<br>%{x}Z<br>%{y:,} " + value + "<extra></extra>",
+            )
+        )
+    for label, when in (marks or {}).items():
+        mark_time(fig, when, label, INCIDENT_COLOR)
+    base_layout(fig, title)
+    fig.update_layout(barmode="stack", bargap=0)
+    fig.update_xaxes(title=UTC_AXIS, type="date")
+    fig.update_yaxes(title=value, rangemode="tozero")
+    return fig

@@ -1,0 +1,69 @@
+"""Regions × time heatmaps: a multi-region launch burst shows as one bright column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from .theme import (
+    INCIDENT_COLOR,
+    UTC_AXIS,
+    base_layout,
+    empty_figure,
+    mark_time,
+    plot_times,
+    require_columns,
+)
+
+
+def region_heatmap(
+    counts: pl.DataFrame,
+    title: str = "RunInstances by region and time",
+    value: str = "calls",
+    marks: dict[str, Any] | None = None,
+) -> go.Figure:
+    """Heatmap of `counts` (`region`, `bucket` time, `value`), regions as rows.
+
+    Rows are sorted by first activity so the order of the spread reads top to bottom; empty
+    cells stay blank (not zero-coloured), so "no call" and "few calls" look different.
+    `marks` maps a label to a time drawn as a vertical line (first use, quarantine, ...).
+    """
+    require_columns(counts, ("region", "bucket", value), "region_heatmap")
+    counts = counts.filter(pl.col("bucket").is_not_null())
+    if counts.is_empty():
+        return empty_figure(title, "No matching calls in the evidence.")
+    counts = counts.with_columns(pl.col("region").fill_null("(no region)"))
+    regions = (
+        counts.group_by("region")
+        .agg(pl.col("bucket").min().alias("first"))
+        .sort("first", "region")["region"]
+        .to_list()
+    )
+    buckets = counts["bucket"].unique().sort()
+    x = plot_times(buckets)
+    cell = {
+        (region, t): v
+        for region, t, v in zip(counts["region"], plot_times(counts["bucket"]), counts[value], strict=True)
+    }
+    z = [[cell.get((region, b)) for b in x] for region in regions]
+    fig = go.Figure(
+        go.Heatmap(
+            x=x,
+            y=regions,
+            z=z,
+            colorscale="YlOrRd",
+            hoverongaps=False,
+            colorbar={"title": {"text": value}},
+            hovertemplate="%{y}<br>%{x}Z<br>" + value + ": %{z}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    for label, when in (marks or {}).items():
+        mark_time(fig, when, label, INCIDENT_COLOR if "first" in label else "#2ca02c")
+    base_layout(fig, title, height=max(300, 120 + 24 * len(regions)))
+    fig.update_yaxes(autorange="reversed", title=None, type="category")
+    fig.update_xaxes(title=UTC_AXIS, type="date")
+    return fig

@@ -1,0 +1,162 @@
+"""Shared look and the small conversions every figure needs (times, phases, outcomes).
+
+Plotly.js has no time zones: a tz-aware timestamp serialised with its offset is either shifted
+or rejected, depending on the browser. Every time here is therefore turned into a naive UTC
+text (`2026-11-16 02:51:43`) before it reaches a trace, and axes say "UTC" in their titles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+PHASES: tuple[str, ...] = (
+    "initial_access",
+    "discovery",
+    "credential_access",
+    "privilege_escalation",
+    "persistence",
+    "defense_evasion",
+    "lateral_movement",
+    "exfiltration",
+    "impact",
+    "aws_response",
+    "containment",
+)
+
+PHASE_COLORS: dict[str, str] = {
+    "initial_access": "#1f77b4",
+    "discovery": "#17becf",
+    "credential_access": "#9467bd",
+    "privilege_escalation": "#d62728",
+    "persistence": "#8c564b",
+    "defense_evasion": "#7f7f7f",
+    "lateral_movement": "#bcbd22",
+    "exfiltration": "#e377c2",
+    "impact": "#ff7f0e",
+    "aws_response": "#2ca02c",
+    "containment": "#006d2c",
+}
+
+# How each outcome (cloudtrail.outcome, DESIGN.md "Denied" / "Dry run") is drawn.
+OUTCOME_STYLE: dict[str, dict[str, Any]] = {
+    "success": {"symbol": "circle", "color": "#1f77b4", "label": "succeeded"},
+    "denied": {"symbol": "x", "color": "#d62728", "label": "denied"},
+    "failed": {"symbol": "triangle-up", "color": "#ff7f0e", "label": "failed"},
+    "dry_run": {"symbol": "diamond-open", "color": "#9467bd", "label": "dry run"},
+}
+
+QUARANTINE_COLOR = "#2ca02c"
+CONTAINMENT_COLOR = "#006d2c"
+INCIDENT_COLOR = "#d62728"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+UTC_AXIS = "time (UTC)"
+
+
+def palette(n: int) -> list[str]:
+    """`n` distinct colours, cycling plotly's qualitative set (no numpy needed)."""
+    base = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+        "#393b79",
+        "#637939",
+        "#8c6d31",
+        "#843c39",
+        "#7b4173",
+        "#3182bd",
+        "#e6550d",
+    ]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def plot_time(value: Any) -> str | None:
+    """One time (datetime, date or ISO text with Z/offset) as naive UTC text for plotly."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.strftime(TIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d 00:00:00")
+    raise TypeError(f"not a time: {value!r}")
+
+
+def plot_times(column: pl.Series | Iterable[Any]) -> list[str | None]:
+    """A column of times as naive UTC texts (tz-aware Polars columns converted to UTC first)."""
+    if isinstance(column, pl.Series) and isinstance(column.dtype, pl.Datetime):
+        if column.dtype.time_zone is not None:  # type: ignore[union-attr]
+            column = column.dt.convert_time_zone("UTC")
+        return column.dt.strftime(TIME_FORMAT).to_list()
+    return [plot_time(v) for v in column]
+
+
+def as_utc(value: Any) -> dt.datetime | None:
+    """A time (datetime or ISO text) as an aware UTC datetime, for arithmetic."""
+    text = plot_time(value)
+    return None if text is None else dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def require_columns(frame: pl.DataFrame, needed: Sequence[str], figure: str) -> None:
+    """Fail early, naming the figure and the missing columns, rather than deep inside plotly."""
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{figure}: frame lacks column(s) {', '.join(missing)}")
+
+
+def base_layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    """The common frame of every figure: title, white template, legend on top, hover by point."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 30, "t": 70, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        hoverlabel={"align": "left"},
+    )
+    return fig
+
+
+def mark_time(
+    fig: go.Figure, when: Any, label: str, color: str, dash: str = "dash", row: int | None = None
+) -> None:
+    """A vertical annotated line at `when` (quarantine, containment, incident start)."""
+    x = plot_time(when)
+    if x is None:
+        return
+    kwargs: dict[str, Any] = {"row": row, "col": 1} if row is not None else {}
+    fig.add_vline(
+        x=x,
+        line={"color": color, "dash": dash, "width": 2},
+        annotation={"text": label, "font": {"color": color}, "textangle": -90},
+        annotation_position="top left",
+        **kwargs,
+    )
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A figure that says plainly there is nothing to draw (never a blank canvas)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14}
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, title, height=260)
