@@ -1,0 +1,84 @@
+/* ---
+id: access_key_new_address
+title: Access key or role session used from an address never seen with it
+kind: detection
+sources: [cloudtrail]
+tactic: initial_access
+attack: [TA0001:T1078.004]
+severity: high
+params:
+  learn_hours: {type: INTEGER, default: 24, description: "history to learn before anything is new (at most a quarter of the evidence span)"}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  DESIGN.md first use: for a key with history, its earliest event from an address never seen with
+  it before; for a key with no history, its first event. Long-term (AKIA) keys are judged by key;
+  temporary (ASIA) credentials rotate, so they are judged by role and session name. One row per
+  (identity, address) at its first event. Service names, AWS Internal, private addresses, VPC
+  endpoint traffic, calls made by a service for the user, Lambda functions and instance-role
+  sessions (see instance_credentials_used_elsewhere) are not judged here. Nothing is new during
+  the learning period at the start of the evidence.
+falsepositives: [An owner working from a new place or a new VPN exit, new CI runners]
+--- */
+WITH bounds AS (
+    SELECT min(event_time) + least(to_seconds($learn_hours * 3600),
+                                   (max(event_time) - min(event_time)) / 4) AS learn_end
+    FROM cloudtrail
+),
+keyed AS (
+    SELECT event_time, event_id, event_name, source_ip, aws_region, principal_arn, access_key_id,
+           user_agent, vpc_endpoint_id,
+           CASE WHEN starts_with(access_key_id, 'ASIA') AND session_issuer_arn IS NOT NULL
+                    THEN session_issuer_arn || '/' || coalesce(session_name, '')
+                WHEN starts_with(access_key_id, 'ASIA') THEN principal_arn
+                ELSE access_key_id END AS identity
+    FROM cloudtrail
+    WHERE access_key_id IS NOT NULL AND source_is_ip AND invoked_by IS NULL
+      AND coalesce(user_agent, '') NOT LIKE '%AWS_Lambda_%'
+      AND NOT regexp_full_match(coalesce(session_name, ''), 'i-[0-9a-fA-F]{8,17}')
+),
+identity_first AS (
+    SELECT identity, min(event_time) AS first_any FROM keyed GROUP BY identity
+),
+pairs AS (
+    SELECT identity, source_ip,
+           min(event_time)                 AS first_time,
+           max(event_time)                 AS last_time,
+           count(*)                        AS events,
+           arg_min(event_id, event_time)   AS event_id,
+           arg_min(event_name, event_time) AS event_name,
+           arg_min(aws_region, event_time) AS region,
+           arg_min(principal_arn, event_time) AS principal_arn,
+           arg_min(access_key_id, event_time) AS access_key_id,
+           arg_min(user_agent, event_time) AS user_agent,
+           bool_and(vpc_endpoint_id IS NOT NULL) AS via_endpoint
+    FROM keyed
+    GROUP BY identity, source_ip
+)
+SELECT
+    p.first_time                    AS event_time,
+    'access_key_new_address'        AS detection,
+    CASE WHEN starts_with(p.identity, 'AKIA') AND f.first_any < p.first_time THEN 'high'
+         ELSE 'medium' END          AS severity,
+    'initial_access'                AS tactic,
+    p.principal_arn,
+    p.access_key_id,
+    p.source_ip,
+    p.region,
+    p.identity                      AS resource,
+    p.event_id,
+    p.event_name,
+    p.user_agent,
+    f.first_any < p.first_time      AS identity_had_history,
+    f.first_any                     AS identity_first_seen,
+    p.events,
+    p.last_time
+FROM pairs p
+JOIN identity_first f USING (identity)
+CROSS JOIN bounds b
+WHERE p.first_time >= b.learn_end
+  AND NOT p.via_endpoint
+  AND NOT regexp_matches(p.source_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fd|fe80)')
+  AND ($from_time::TIMESTAMPTZ IS NULL OR p.first_time >= $from_time::TIMESTAMPTZ)
+  AND ($to_time::TIMESTAMPTZ IS NULL OR p.first_time <= $to_time::TIMESTAMPTZ)
+ORDER BY event_time, identity
