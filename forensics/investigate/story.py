@@ -1,0 +1,235 @@
+"""Assemble the story of one intrusion (the JSON of DESIGN.md) from the steps: pivot, follow
+what was minted, attribute, classify, impact, response, cost, coverage. SQL does the work;
+this module only orders the steps and shapes the document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from . import attribution, coverage, impact, phases, pivot, response
+from .context import Ctx, Scope, iso, seconds
+from .cost import incident_cost
+from .names import OTHER_USER_ESCALATION, PERSISTENCE, PRIVILEGE_ESCALATION
+
+MAX_HOPS = 8  # minted credentials followed this many generations deep
+
+# Attempts to gain privilege or new credentials (detections.md §1): what "escalation" counts.
+ESCALATION = sorted(
+    set(PRIVILEGE_ESCALATION + OTHER_USER_ESCALATION)
+    | {
+        n
+        for n in PERSISTENCE
+        if n.startswith(("Create", "Update", "Enable"))
+        and n not in ("CreateFunction20150331", "CreateEventSourceMapping20150331", "CreatePolicy")
+    }
+)
+
+
+def investigate(
+    con: duckdb.DuckDBPyConnection,
+    access_key: str | None = None,
+    principal: str | None = None,
+    ip: str | None = None,
+    instance: str | None = None,
+    scope: Scope | None = None,
+) -> dict[str, Any]:
+    """The whole story from one indicator. Raises IndicatorNotFoundError when it is absent."""
+    ctx = Ctx(con, scope or Scope())
+    try:
+        return _story(ctx, access_key, principal, ip, instance)
+    finally:
+        ctx.close()
+
+
+def follow_and_attribute(ctx: Ctx, follow: pivot.Follow) -> tuple[list[str], str]:
+    """Attribute, follow what the attributed events minted, repeat until nothing new."""
+    for _ in range(MAX_HOPS):
+        ips, how = attribution.build_events(ctx, follow)
+        if not pivot.follow_minted(follow, pivot.minted(ctx)):
+            return ips, how
+    return attribution.build_events(ctx, follow)
+
+
+def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
+    follow = pivot.resolve(ctx, access_key, principal, ip, instance)
+    ips, how = follow_and_attribute(ctx, follow)
+    first = _first_use(ctx)
+    phases.classify(ctx, first["event_id"] if first else None)
+    first_time = first["time"] if first else None
+
+    facts = (
+        ctx.one("""SELECT list(DISTINCT principal_arn ORDER BY principal_arn) AS principals,
+                              list(DISTINCT access_key_id ORDER BY access_key_id)
+                                  FILTER (WHERE access_key_id IS NOT NULL) AS keys,
+                              list(DISTINCT user_name ORDER BY user_name)
+                                  FILTER (WHERE principal_type = 'IAMUser') AS users,
+                              list(DISTINCT coalesce(recipient_account_id, account_id))
+                                  FILTER (WHERE coalesce(recipient_account_id, account_id)
+                                          IS NOT NULL) AS accounts,
+                              min(event_time) AS start, max(event_time) AS "end",
+                              count(*) AS events
+                       FROM inv_events""")
+        or {}
+    )
+    principals = facts.get("principals") or []
+    keys = sorted(set(facts.get("keys") or []) | set(follow.keys()))
+    users = sorted(
+        set(facts.get("users") or []) | {d["user_name"] for d in follow.derived if d.get("user_name")}
+    )
+    source_ips = [
+        r["source_ip"]
+        for r in ctx.rows(
+            """SELECT source_ip FROM inv_events GROUP BY source_ip
+           ORDER BY min(event_time), source_ip"""
+        )
+    ]
+
+    calls = impact.launches(ctx)
+    used = impact.used_regions(ctx, first_time, facts.get("accounts") or [])
+    run = impact.run_instances(ctx, calls, used)
+    instances = run["instances"]
+    created = impact.created_resources(ctx)
+    tokens = keys + instances + created + _named_resources(ctx)
+    response.build(ctx, first_time, users, principals, keys, instances, tokens)
+
+    quarantine = response.quarantine(ctx)
+    contained = response.containment(ctx)
+    running = response.still_running(ctx, instances)
+    by_region = {c["region"]: [] for c in calls}
+    for c in calls:
+        if c["outcome"] == "success":
+            by_region[c["region"]] += c["instances"]
+    story_end = max((t for t in (facts.get("end"), _response_end(ctx)) if t), default=None)
+
+    first_launch = next(
+        (c["event_time"] for c in calls if c["outcome"] == "success" and c["instances"]), None
+    )
+    return {
+        "indicator": follow.indicator,
+        "principal_arn": first["principal_arn"] if first else (principals or [None])[0],
+        "principals": principals,
+        "access_keys": keys,
+        "key_first_seen": iso(_key_first_seen(ctx, follow, first)),
+        "first_use": _first_use_doc(first),
+        "source_ips": source_ips,
+        "attribution": {
+            "method": how,
+            "addresses": ips,
+            "known_ips": list(ctx.scope.known_ips),
+            "responders": list(ctx.scope.responders),
+            "events": facts.get("events", 0),
+        },
+        "phases": phases.summary(ctx),
+        "escalation_attempts": _escalation(ctx),
+        "run_instances": run,
+        "derived_credentials": [d["credential"] for d in follow.derived],
+        "derivations": [{**d, "time": iso(d["time"])} for d in follow.derived],
+        "aws_quarantine": quarantine,
+        "health_events": response.health(ctx, keys, principals),
+        "containment": contained,
+        "still_running": running,
+        "flows": impact.flows(ctx, instances + [r for r in created if r.startswith("eni-")]),
+        "cost": incident_cost(ctx, created),
+        "durations_s": {
+            "first_use_to_run_instances": seconds(first_time, first_launch),
+            "first_use_to_quarantine": seconds(
+                first_time, _time(ctx, "aws_response") if quarantine else None
+            ),
+            "first_use_to_containment": seconds(first_time, _containment_time(contained)),
+        },
+        "coverage": coverage.coverage(ctx, {r: v for r, v in by_region.items() if v}, story_end),
+    }
+
+
+def _first_use(ctx: Ctx) -> dict[str, Any] | None:
+    """DESIGN.md: for a key with history, the earliest event from a never-seen address; for a
+    key without, its first event. Attribution already chose those addresses, so it is the
+    earliest attributed event of a seed identity (minted credentials come later)."""
+    return ctx.one("""SELECT event_time AS time, event_id, source_ip, user_agent, event_name,
+                             aws_region AS region, principal_arn, access_key_id
+                      FROM inv_events
+                      ORDER BY fresh, event_time, event_id
+                      LIMIT 1""")
+
+
+def _first_use_doc(first: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not first:
+        return None
+    return {
+        "time": iso(first["time"]),
+        "source_ip": first["source_ip"],
+        "user_agent": first["user_agent"],
+        "event_name": first["event_name"],
+        "region": first["region"],
+        "access_key_id": first["access_key_id"],
+    }
+
+
+def _key_first_seen(ctx: Ctx, follow: pivot.Follow, first: dict[str, Any] | None):
+    key = (
+        follow.indicator["value"]
+        if follow.indicator["type"] == "access_key"
+        else (first["access_key_id"] if first else None)
+    )
+    if not key:
+        return None
+    return ctx.scalar("SELECT min(event_time) FROM cloudtrail WHERE access_key_id = $k", k=key)
+
+
+def _escalation(ctx: Ctx) -> dict[str, Any]:
+    row = (
+        ctx.one(
+            """SELECT count(*) AS total,
+                  count(*) FILTER (WHERE outcome = 'denied') AS denied,
+                  count(*) FILTER (WHERE outcome = 'success') AS succeeded,
+                  count(*) FILTER (WHERE outcome = 'dry_run') AS dry_run,
+                  count(*) FILTER (WHERE outcome = 'failed') AS failed,
+                  list(DISTINCT event_name ORDER BY event_name) AS names
+           FROM inv_events WHERE list_contains(CAST($names AS VARCHAR[]), event_name)""",
+            names=ESCALATION,
+        )
+        or {}
+    )
+    return {
+        "total": row.get("total", 0),
+        "denied": row.get("denied", 0),
+        "succeeded": row.get("succeeded", 0),
+        "dry_run": row.get("dry_run", 0),
+        "failed": row.get("failed", 0),
+        "event_names": row.get("names") or [],
+    }
+
+
+def _named_resources(ctx: Ctx) -> list[str]:
+    """Key pairs, security groups and launch templates the intrusion made: responders'
+    clean-up names them."""
+    rows = ctx.rows(
+        """SELECT DISTINCT unnest([
+               json_extract_string(request_parameters, '$.keyName'),
+               json_extract_string(response_elements, '$.groupId'),
+               regexp_extract(CAST(response_elements AS VARCHAR),
+                              '"launchTemplateId"\\s*:\\s*"(lt-[0-9a-f]+)"', 1)]) AS v
+           FROM inv_events
+           WHERE outcome = 'success' AND event_name IN
+                 ('CreateKeyPair', 'ImportKeyPair', 'CreateSecurityGroup',
+                  'CreateLaunchTemplate')"""
+    )
+    return [r["v"] for r in rows if r["v"]]
+
+
+def _response_end(ctx: Ctx):
+    return ctx.scalar("SELECT max(event_time) FROM inv_response")
+
+
+def _time(ctx: Ctx, phase: str):
+    return ctx.scalar("SELECT min(event_time) FROM inv_response WHERE phase = $p", p=phase)
+
+
+def _containment_time(contained: dict[str, Any] | None):
+    if not contained:
+        return None
+    from .context import parse_time
+
+    return parse_time(contained["time"])
