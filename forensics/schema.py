@@ -51,7 +51,8 @@ TABLES: dict[str, str] = {
             raw                   JSON USING COMPRESSION zstd,  -- the whole record, lossless
             time_source           VARCHAR,   -- eventTime, or where the time came from (@timestamp)
             source_file           VARCHAR,
-            source_position       VARCHAR
+            source_position       VARCHAR,
+            load_id               BIGINT     -- which load batch wrote the row (for reconciling)
         )""",
     "vpc_flows": """
         CREATE TABLE IF NOT EXISTS vpc_flows (
@@ -171,8 +172,7 @@ TABLES: dict[str, str] = {
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table the case needs (idempotent)."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS load_id_seq")
     for ddl in TABLES.values():
         con.execute(ddl)
-    con.execute(
-        "INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-    )
+    con.execute("INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

@@ -108,41 +108,65 @@ def _load_batch(ctx: LoadContext, shape: str, layout: str, batch) -> None:
 def _stage_and_insert(
     ctx: LoadContext, src_sql: str, params: dict | None = None
 ) -> dict[str, tuple[int, int, int]]:
-    """Stage the batch, quarantine unusable records, insert the new ones; per-file counts."""
+    """Insert the batch, then take out what cannot stay; per-file (read, rejected, loaded).
+
+    Rows stream straight into `cloudtrail` (no wide staging copy, so memory stays flat); the
+    few rows without a usable time, and duplicates of events already in the case or earlier in
+    the batch, are found with narrow key-only queries and deleted again, inside the caller's
+    transaction.
+    """
     con = ctx.con
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ct_stage AS {stage_sql(src_sql)}", params)
-    for path, pos, excerpt in con.execute(
-        "SELECT source_file, source_position, left(raw::VARCHAR, 300) FROM ct_stage WHERE event_time IS NULL"
-    ).fetchall():
-        ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
-    # Deduplicate on (eventID, recipientAccountId): within the batch and against the case.
+    (load_id,) = con.execute("SELECT nextval('load_id_seq')").fetchall()[0]
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE ct_new AS
-        SELECT s.* FROM ct_stage s
-        WHERE s.event_time IS NOT NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM cloudtrail c
-              WHERE c.event_id = s.event_id
-                AND coalesce(c.recipient_account_id, '') = coalesce(s.recipient_account_id, ''))
-        QUALIFY row_number() OVER (
-            PARTITION BY s.event_id, coalesce(s.recipient_account_id, '')
-            ORDER BY s.source_file, s.source_position) = 1
-        """
+        f"INSERT INTO cloudtrail BY NAME SELECT *, $load_id AS load_id FROM ({stage_sql(src_sql)})",
+        {**(params or {}), "load_id": load_id},
     )
-    con.execute("INSERT INTO cloudtrail SELECT * FROM ct_new")
-    rows = con.execute(
-        """
-        SELECT s.source_file, s.n_read, s.n_rejected, coalesce(n.n_loaded, 0)
-        FROM (SELECT source_file, count(*) AS n_read,
-                     count(*) FILTER (WHERE event_time IS NULL) AS n_rejected
-              FROM ct_stage GROUP BY ALL) s
-        LEFT JOIN (SELECT source_file, count(*) AS n_loaded FROM ct_new GROUP BY ALL) n
-               USING (source_file)
-        """
+    read = dict(
+        con.execute(
+            "SELECT source_file, count(*) FROM cloudtrail WHERE load_id = $b GROUP BY ALL", {"b": load_id}
+        ).fetchall()
+    )
+    bad = con.execute(
+        "SELECT rowid, source_file, source_position, left(raw::VARCHAR, 300) FROM cloudtrail "
+        "WHERE load_id = $b AND event_time IS NULL",
+        {"b": load_id},
     ).fetchall()
-    con.execute("DROP TABLE ct_stage; DROP TABLE ct_new")
-    return {path: (read, rejected, loaded) for path, read, rejected, loaded in rows}
+    for _, path, pos, excerpt in bad:
+        ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
+    # Deduplicate on (eventID, recipientAccountId): against the case, then within the batch.
+    dupes = con.execute(
+        """
+        WITH batch AS (
+            SELECT rowid AS rid, source_file, event_id, coalesce(recipient_account_id, '') AS acct
+            FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL
+        ),
+        earlier AS (
+            SELECT b.rid, b.source_file FROM batch b
+            SEMI JOIN (SELECT event_id, coalesce(recipient_account_id, '') AS acct
+                       FROM cloudtrail WHERE load_id <> $b) c USING (event_id, acct)
+        ),
+        keep AS (
+            SELECT min(rid) AS rid FROM batch GROUP BY event_id, acct
+        )
+        SELECT rid, source_file FROM earlier
+        UNION
+        SELECT rid, source_file FROM batch ANTI JOIN keep USING (rid)
+        """,
+        {"b": load_id},
+    ).fetchall()
+    doomed = [r[0] for r in bad] + [r[0] for r in dupes]
+    if doomed:
+        con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": doomed})
+    rejected: dict[str, int] = {}
+    for _, path, _, _ in bad:
+        rejected[path] = rejected.get(path, 0) + 1
+    duplicates: dict[str, int] = {}
+    for _, path in dupes:
+        duplicates[path] = duplicates.get(path, 0) + 1
+    return {
+        path: (n, rejected.get(path, 0), n - rejected.get(path, 0) - duplicates.get(path, 0))
+        for path, n in read.items()
+    }
 
 
 def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:
