@@ -119,3 +119,56 @@ class Case:
         """Row counts of the case's tables, for a quick summary."""
         names = ["cloudtrail", "vpc_flows", "billing", "findings", "sources", "rejects"]
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in names}
+
+    # -- investigation (forensics.investigate) -----------------------------------------------
+    def investigate(
+        self,
+        access_key: str | None = None,
+        principal: str | None = None,
+        ip: str | None = None,
+        instance: str | None = None,
+        from_time: Any = None,
+        to_time: Any = None,
+        known_ips: Iterable[str] = (),
+        responders: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """The whole story of an intrusion from one indicator (DESIGN.md's `investigate`)."""
+        from .investigate import api
+
+        return api.investigate(
+            self.con,
+            access_key,
+            principal,
+            ip,
+            instance,
+            from_time,
+            to_time,
+            known_ips,
+            responders,
+        )
+
+    def profile(
+        self,
+        entity: str,
+        kind: str | None = None,
+        from_time: Any = None,
+        to_time: Any = None,
+        baseline_days: int = 45,
+    ) -> dict[str, Any]:
+        """An entity's profile (key, principal, address, instance or region) in a scope window."""
+        from .investigate import api
+
+        return api.profile(self.con, entity, kind, from_time, to_time, baseline_days)
+
+    def budget_replay(
+        self,
+        budget: float,
+        thresholds: Iterable[float] = (20, 50, 70),
+        lag_hours: float = 8.0,
+        month: str | None = None,
+        **indicator: Any,
+    ) -> dict[str, Any]:
+        """When each budget alert would have fired, compared with first use and quarantine."""
+        from .investigate import api
+
+        return api.budget_replay(self.con, budget, thresholds, lag_hours, month, **indicator)

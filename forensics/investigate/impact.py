@@ -55,41 +55,50 @@ def launches(ctx: Ctx) -> list[dict[str, Any]]:
     return ctx.rows(LAUNCH_SQL, launches=LAUNCHES)
 
 
-def run_instances(ctx: Ctx, calls: list[dict[str, Any]], used_regions: set[str]) -> dict[str, Any]:
-    """The `run_instances` block of the story (DESIGN.md)."""
-    attempted = sorted({c["region"] for c in calls if c["outcome"] != "dry_run"})
-    succeeded = sorted({c["region"] for c in calls if c["outcome"] == "success" and c["instances"]})
+def run_instances(calls: list[dict[str, Any]], touched: set[str], used_regions: set[str]) -> dict[str, Any]:
+    """The `run_instances` block (DESIGN.md). Dry runs are not attempts; a region succeeded
+    when a launch there succeeded; new regions are regions the intrusion touched (any event)
+    that the account had not used before first use."""
+    attempts = [c for c in calls if c["outcome"] != "dry_run"]
+    attempted = sorted({c["region"] for c in attempts})
+    succeeded = sorted({c["region"] for c in attempts if c["outcome"] == "success"})
     types: Counter[str] = Counter()
     instances: list[str] = []
-    for call in calls:
+    for call in attempts:
         if call["outcome"] != "success":
             continue
         for inst in call["instances"]:
             if inst not in instances:
                 instances.append(inst)
                 types[call["instance_type"] or "unknown"] += 1
-    failed = [c for c in calls if c["outcome"] in ("failed", "denied")]
+    failed = [c for c in attempts if c["outcome"] != "success"]
     codes = Counter(c["error_code"] or "unknown" for c in failed)
-    touched = sorted(set(attempted) | succeeded_set(calls))
+    first_ok = next((c["event_time"] for c in attempts if c["outcome"] == "success"), None)
     return {
         "regions": succeeded,
         "attempted_regions": attempted,
         "failed_regions": sorted(set(attempted) - set(succeeded)),
-        "new_regions": sorted(r for r in touched if r not in used_regions),
+        "new_regions": sorted(touched - used_regions),
         "instances": instances,
         "instance_types": dict(sorted(types.items())),
         "failed_calls": len(failed),
         "error_codes": dict(sorted(codes.items())),
-        "first_attempt": iso(next((c["event_time"] for c in calls if c["outcome"] != "dry_run"), None)),
-        "first_success": iso(
-            next((c["event_time"] for c in calls if c["outcome"] == "success" and c["instances"]), None)
-        ),
+        "first_attempt": iso(attempts[0]["event_time"]) if attempts else None,
+        "first_success": iso(first_ok),
         "dry_runs": sum(1 for c in calls if c["outcome"] == "dry_run"),
+        "calls": [
+            {
+                "time": iso(c["event_time"]),
+                "event_name": c["event_name"],
+                "region": c["region"],
+                "outcome": c["outcome"],
+                "error_code": c["error_code"],
+                "instance_type": c["instance_type"],
+                "instances": c["instances"],
+            }
+            for c in calls
+        ],
     }
-
-
-def succeeded_set(calls: list[dict[str, Any]]) -> set[str]:
-    return {c["region"] for c in calls if c["outcome"] == "success" and c["instances"]}
 
 
 def created_resources(ctx: Ctx) -> list[str]:
@@ -110,7 +119,7 @@ def used_regions(ctx: Ctx, before: datetime | None, accounts: list[str]) -> set[
                                    coalesce(recipient_account_id, account_id)))
            UNION
            SELECT DISTINCT region FROM billing
-           WHERE usage_start < $t AND region IS NOT NULL AND region <> ''
+           WHERE usage_end <= $t AND region IS NOT NULL AND region <> ''
              AND coalesce(cost, 0) <> 0
              AND (len(CAST($accounts AS VARCHAR[])) = 0
                   OR list_contains(CAST($accounts AS VARCHAR[]), account_id))""",
@@ -157,13 +166,13 @@ WITH f AS (
        OR list_contains(CAST($ids AS VARCHAR[]), interface_id)
 )
 SELECT CASE WHEN outbound THEN dst_addr ELSE src_addr END AS remote_addr,
-       CASE WHEN outbound THEN dst_port ELSE src_port END AS remote_port,
+       least(src_port, dst_port) AS port,
        protocol, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows,
        min(start_time) AS first, max(end_time) AS last,
        list(DISTINCT instance_id ORDER BY instance_id) FILTER (WHERE instance_id LIKE 'i-%')
            AS instances
 FROM f
-GROUP BY ALL ORDER BY bytes DESC NULLS LAST, remote_addr, remote_port
+GROUP BY ALL ORDER BY bytes DESC NULLS LAST, remote_addr, port
 LIMIT $limit
 """
 

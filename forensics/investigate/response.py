@@ -63,11 +63,7 @@ def build(
         f"""CREATE OR REPLACE TEMP TABLE inv_response AS
             {QUARANTINE_SQL}
             UNION ALL BY NAME
-            SELECT * FROM ({RESPONDER_SQL}) r
-            WHERE r.principal_arn IN (
-                SELECT principal_arn FROM ({RESPONDER_SQL}) w
-                WHERE NOT coalesce(w.read_only, false)
-                   OR list_contains(CAST($responders AS VARCHAR[]), w.principal_arn))""",
+            {RESPONDER_SQL}""",
         prefix=QUARANTINE_PREFIX,
         inline=QUARANTINE_INLINE,
         users=users,
@@ -120,8 +116,7 @@ def containment(ctx: Ctx) -> dict[str, Any] | None:
                        ORDER BY event_time, event_id""")
     if not rows:
         return None
-    writes = [r for r in rows if not r["read_only"]]
-    start = (writes or rows)[0]["event_time"]
+    start = rows[0]["event_time"]
     events = [
         {
             "time": iso(r["event_time"]),

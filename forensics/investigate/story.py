@@ -9,22 +9,30 @@ from typing import Any
 import duckdb
 
 from . import attribution, coverage, impact, phases, pivot, response
-from .context import Ctx, Scope, iso, seconds
+from .context import Ctx, Scope, iso, parse_time, seconds
 from .cost import incident_cost
-from .names import OTHER_USER_ESCALATION, PERSISTENCE, PRIVILEGE_ESCALATION
 
 MAX_HOPS = 8  # minted credentials followed this many generations deep
 
-# Attempts to gain privilege or new credentials (detections.md §1): what "escalation" counts.
-ESCALATION = sorted(
-    set(PRIVILEGE_ESCALATION + OTHER_USER_ESCALATION)
-    | {
-        n
-        for n in PERSISTENCE
-        if n.startswith(("Create", "Update", "Enable"))
-        and n not in ("CreateFunction20150331", "CreateEventSourceMapping20150331", "CreatePolicy")
-    }
-)
+# Attempts to gain privilege or a new identity (Rhino's IAM methods, detections.md §1.2):
+# identities, keys, logins, policies and group membership. PassRole is never logged.
+ESCALATION = [
+    "AddUserToGroup",
+    "AttachGroupPolicy",
+    "AttachRolePolicy",
+    "AttachUserPolicy",
+    "CreateAccessKey",
+    "CreateLoginProfile",
+    "CreatePolicyVersion",
+    "CreateRole",
+    "CreateUser",
+    "PutGroupPolicy",
+    "PutRolePolicy",
+    "PutUserPolicy",
+    "SetDefaultPolicyVersion",
+    "UpdateAssumeRolePolicy",
+    "UpdateLoginProfile",
+]
 
 
 def investigate(
@@ -88,7 +96,11 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
 
     calls = impact.launches(ctx)
     used = impact.used_regions(ctx, first_time, facts.get("accounts") or [])
-    run = impact.run_instances(ctx, calls, used)
+    touched = {
+        r["region"]
+        for r in ctx.rows("SELECT DISTINCT aws_region AS region FROM inv_events WHERE aws_region IS NOT NULL")
+    }
+    run = impact.run_instances(calls, touched, used)
     instances = run["instances"]
     created = impact.created_resources(ctx)
     tokens = keys + instances + created + _named_resources(ctx)
@@ -228,8 +240,4 @@ def _time(ctx: Ctx, phase: str):
 
 
 def _containment_time(contained: dict[str, Any] | None):
-    if not contained:
-        return None
-    from .context import parse_time
-
-    return parse_time(contained["time"])
+    return parse_time(contained["time"]) if contained else None

@@ -1,0 +1,74 @@
+"""The entry points `Case` delegates to: parse the analyst's arguments once, then run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+
+from .context import Scope, parse_time
+
+
+def scope(
+    from_time: Any = None,
+    to_time: Any = None,
+    known_ips: Iterable[str] = (),
+    responders: Iterable[str] = (),
+) -> Scope:
+    return Scope(
+        from_time=parse_time(from_time),
+        to_time=parse_time(to_time),
+        known_ips=[ip.strip() for ip in known_ips if ip and ip.strip()],
+        responders=[arn.strip() for arn in responders if arn and arn.strip()],
+    )
+
+
+def investigate(
+    con: duckdb.DuckDBPyConnection,
+    access_key: str | None = None,
+    principal: str | None = None,
+    ip: str | None = None,
+    instance: str | None = None,
+    from_time: Any = None,
+    to_time: Any = None,
+    known_ips: Iterable[str] = (),
+    responders: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The story (DESIGN.md). Exactly one indicator; IndicatorNotFoundError when absent."""
+    from .story import investigate as run
+
+    return run(con, access_key, principal, ip, instance, scope(from_time, to_time, known_ips, responders))
+
+
+def profile(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    kind: str | None = None,
+    from_time: Any = None,
+    to_time: Any = None,
+    baseline_days: int = 45,
+) -> dict[str, Any]:
+    """An entity profile within a scope window (see `profile.py`)."""
+    from .profile import profile as run
+
+    return run(con, entity, kind, parse_time(from_time), parse_time(to_time), baseline_days)
+
+
+def budget_replay(
+    con: duckdb.DuckDBPyConnection,
+    budget: float,
+    thresholds: Iterable[float] = (20, 50, 70),
+    lag_hours: float = 8.0,
+    month: str | None = None,
+    **indicator: Any,
+) -> dict[str, Any]:
+    """Budget alerts replayed over the billing evidence (see `budget.py`). Pass an indicator
+    (access_key=..., principal=..., ip=..., instance=...) to compare with its story."""
+    from .budget import replay
+
+    story = None
+    chosen = {k: v for k, v in indicator.items() if v and k in ("access_key", "principal", "ip", "instance")}
+    if chosen:
+        story = investigate(con, **chosen)
+    return replay(con, budget, list(thresholds), lag_hours, month, story)

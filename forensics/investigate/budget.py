@@ -1,0 +1,110 @@
+"""Budget replay: when each AWS Budgets alert would have fired over the billing evidence.
+
+An ACTUAL cost alert fires once month-to-date unblended spend exceeds the threshold share of
+the monthly budget; here, at the end of the hour in which it crossed, and again with Budgets'
+evaluation lag (AWS updates budgets "several times a day"; 8 hours by default, detections.md
+§7.5). Both are compared with the intrusion's first use and AWS's quarantine when a story is
+given.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from ..errors import ForensicsError
+from .context import Ctx, Scope, iso, parse_time, seconds
+
+HOURLY_SQL = """
+SELECT date_trunc('hour', usage_start) AS hour, sum(cost) AS cost, count(*) AS items,
+       max(usage_end - usage_start) AS longest
+FROM billing
+WHERE usage_start >= $start AND usage_start < $end AND cost IS NOT NULL
+GROUP BY ALL ORDER BY hour
+"""
+
+
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        raise ForensicsError(f"not a month: {month!r} (use YYYY-MM)") from None
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    budget: float,
+    thresholds: list[float],
+    lag_hours: float = 8.0,
+    month: str | None = None,
+    story: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The replay for one month (default: the month of first use, else the last billed)."""
+    if budget <= 0:
+        raise ForensicsError("the monthly budget must be a positive amount")
+    ctx = Ctx(con, Scope())
+    try:
+        first_use = parse_time((story or {}).get("first_use", {}) and story["first_use"]["time"])
+        quarantine = parse_time(((story or {}).get("aws_quarantine") or {}).get("time"))
+        if month is None:
+            if first_use is not None:
+                month = first_use.strftime("%Y-%m")
+            else:
+                last = ctx.scalar("SELECT max(usage_start) FROM billing")
+                if last is None:
+                    raise ForensicsError("no billing evidence in the case: nothing to replay")
+                month = last.strftime("%Y-%m")
+        start, end = _month_bounds(month)
+        hours = ctx.rows(HOURLY_SQL, start=start, end=end)
+        currency = ctx.scalar(
+            """SELECT mode(currency) FROM billing
+               WHERE usage_start >= $start AND usage_start < $end""",
+            start=start,
+            end=end,
+        )
+    finally:
+        ctx.close()
+    lag = timedelta(hours=lag_hours)
+    alerts = []
+    cumulative = 0.0
+    crossed: dict[float, dict[str, Any]] = {}
+    for row in hours:
+        cumulative += float(row["cost"] or 0.0)
+        for pct in thresholds:
+            if pct not in crossed and cumulative > budget * pct / 100.0:
+                crossed[pct] = {"hour": row["hour"], "spend": cumulative}
+    for pct in sorted(thresholds):
+        hit = crossed.get(pct)
+        fired = hit["hour"] + timedelta(hours=1) if hit else None
+        lagged = fired + lag if fired else None
+        alerts.append(
+            {
+                "threshold_pct": pct,
+                "amount": round(budget * pct / 100.0, 2),
+                "crossed_hour": iso(hit["hour"]) if hit else None,
+                "month_to_date": round(hit["spend"], 2) if hit else None,
+                "fires_at": iso(fired),
+                "fires_at_with_lag": iso(lagged),
+                "after_first_use_s": seconds(first_use, fired),
+                "after_first_use_with_lag_s": seconds(first_use, lagged),
+                "after_quarantine_s": seconds(quarantine, fired),
+                "after_quarantine_with_lag_s": seconds(quarantine, lagged),
+            }
+        )
+    daily = any(r["longest"] is not None and r["longest"] > timedelta(hours=1) for r in hours)
+    return {
+        "month": month,
+        "budget": budget,
+        "currency": currency or "USD",
+        "lag_hours": lag_hours,
+        "granularity": "daily" if daily else "hourly",
+        "month_to_date": round(cumulative, 2),
+        "billed_hours": len(hours),
+        "first_use": iso(first_use),
+        "aws_quarantine": iso(quarantine),
+        "alerts": alerts,
+    }
