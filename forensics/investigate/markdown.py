@@ -1,0 +1,236 @@
+"""`--format md`: the story as an analyst reads it, in the order things happened, with the
+numbers that matter and what the evidence cannot show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _dur(seconds: int | None) -> str:
+    if seconds is None:
+        return "n/a"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    text = f"{h}h {m:02d}m {s:02d}s" if h else (f"{m}m {s:02d}s" if m else f"{s}s")
+    return sign + text
+
+
+def _list(items: list[Any], limit: int = 12) -> str:
+    shown = [f"`{i}`" for i in items[:limit]]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more if shown else "none"
+
+
+def story_markdown(story: dict[str, Any]) -> str:
+    """A readable account of `investigate`'s story."""
+    ind = story["indicator"]
+    first = story.get("first_use") or {}
+    run = story["run_instances"]
+    out = [f"# Investigation: {ind['type'].replace('_', ' ')} `{ind['value']}`", ""]
+    out += ["## Summary", ""]
+    if not first:
+        out += ["No activity attributable to an intrusion was found for this indicator.", ""]
+    else:
+        out += [
+            f"- **Principal**: `{story['principal_arn']}`"
+            + (f" (and {len(story['principals']) - 1} more)" if len(story["principals"]) > 1 else ""),
+            f"- **Access keys**: {_list(story['access_keys'])}; key first seen "
+            f"{story['key_first_seen'] or 'n/a'}",
+            f"- **First use**: {first['time']} from `{first['source_ip']}` "
+            f"({first['event_name']} in {first['region']}), user agent `{first['user_agent']}`",
+            f"- **Intruder addresses**: {_list(story['source_ips'])}",
+        ]
+        d = story["durations_s"]
+        out += [
+            f"- **First launch** {_dur(d['first_use_to_run_instances'])} after first use; "
+            f"**AWS quarantine** after {_dur(d['first_use_to_quarantine'])}; "
+            f"**containment** after {_dur(d['first_use_to_containment'])}",
+        ]
+        cost = story["cost"]
+        out.append(
+            f"- **Incident cost**: {cost['total']:.2f} {cost['currency']}"
+            + ("" if cost["total"] else " (no billed resource linked)")
+        )
+        if story["still_running"]:
+            out.append(f"- **Still running at the end of the evidence**: {_list(story['still_running'])}")
+        out.append("")
+    if story["derived_credentials"]:
+        out += ["## Credentials the intrusion minted", ""]
+        for d in story["derivations"]:
+            out.append(
+                f"- {d['time']} `{d['event_name']}` by `{d['by']}` → `{d['credential']}`"
+                + (f" (user {d['user_name']})" if d.get("user_name") else "")
+            )
+        out.append("")
+    out += _phases(story)
+    esc = story["escalation_attempts"]
+    if esc["total"]:
+        out += [
+            "## Privilege escalation attempts",
+            "",
+            f"{esc['total']} attempts ({esc['denied']} denied, {esc['succeeded']} succeeded, "
+            f"{esc['failed']} failed): {_list(esc['event_names'])}",
+            "",
+        ]
+    out += _impact(run, story)
+    out += _response(story)
+    out += _coverage(story["coverage"])
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _phases(story: dict[str, Any]) -> list[str]:
+    if not story["phases"]:
+        return []
+    out = [
+        "## Phases",
+        "",
+        "| phase | start | end | events | denied | notable calls |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for p in story["phases"]:
+        out.append(
+            f"| {p['phase']} | {p['start']} | {p['end']} | {p['events']} | "
+            f"{p['denied']} | {', '.join(p['notable'])} |"
+        )
+    return out + [""]
+
+
+def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
+    if not run["attempted_regions"]:
+        return []
+    out = [
+        "## Launches",
+        "",
+        f"- Attempted in {len(run['attempted_regions'])} regions, succeeded in "
+        f"{len(run['regions'])}: {_list(run['regions'], 20)}",
+        f"- Failed regions: {_list(run['failed_regions'], 20)}; "
+        f"{run['failed_calls']} refused calls "
+        f"({', '.join(f'{k} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
+        f"- New regions (never used before first use): {_list(run['new_regions'], 20)}",
+        f"- {len(run['instances'])} instances: "
+        + ", ".join(f"{t} ×{n}" for t, n in run["instance_types"].items()),
+        "",
+    ]
+    if story.get("flows"):
+        out += [
+            "Top flows of those instances:",
+            "",
+            "| remote | port | bytes | flows |",
+            "|---|---:|---:|---:|",
+        ]
+        for f in story["flows"][:10]:
+            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes']:,} | {f['flows']} |")
+        out.append("")
+    cost = story["cost"]
+    if cost["by_region"]:
+        out += [
+            "Cost by region: "
+            + ", ".join(f"{r} {v:.2f}" for r, v in sorted(cost["by_region"].items(), key=lambda kv: -kv[1])),
+            "",
+        ]
+    return out
+
+
+def _response(story: dict[str, Any]) -> list[str]:
+    out = ["## Response", ""]
+    q = story.get("aws_quarantine")
+    out.append(
+        f"- AWS quarantine: `{q['policy']}` at {q['time']}" if q else "- AWS quarantine: none in the evidence"
+    )
+    for h in story.get("health_events") or []:
+        out.append(f"- {h['source']} finding `{h['type']}` at {h['first_seen']}")
+    c = story.get("containment")
+    if c:
+        names = sorted({e["event_name"] for e in c["events"]})
+        out.append(
+            f"- Containment from {c['time']} by {_list(c['by'])}: "
+            f"{len(c['events'])} calls ({', '.join(names)})"
+        )
+    else:
+        out.append("- Containment: no responder action on the intrusion's resources found")
+    return out + [""]
+
+
+def _coverage(cov: dict[str, Any]) -> list[str]:
+    out = [
+        "## Evidence coverage",
+        "",
+        f"CloudTrail from {cov['from']} to {cov['to']}, accounts {_list(cov['accounts'])}, "
+        f"{len(cov['regions'])} regions.",
+        "",
+    ]
+    for name, src in cov["sources"].items():
+        out.append(
+            f"- {name}: {src['records']:,} records in {src['files']:,} files"
+            + (f", {src['from']} to {src['to']}" if src["from"] else "")
+        )
+    if cov["gaps"]:
+        out += ["", 'Gaps (what "not found" may hide):', ""]
+        for g in cov["gaps"][:20]:
+            span = f" {g['from']} to {g['to']}" if g.get("from") else ""
+            out.append(f"- {g['kind']}{span}: {g['detail']}")
+        if len(cov["gaps"]) > 20:
+            out.append(f"- and {len(cov['gaps']) - 20} more")
+    return out + [""]
+
+
+def profile_markdown(prof: dict[str, Any]) -> str:
+    """A profile as text: seen, activity, what is new against the baseline, related."""
+    out = [
+        f"# Profile: {prof['kind'].replace('_', ' ')} `{prof['entity']}`",
+        "",
+        f"- First seen {prof['first_seen']}, last seen {prof['last_seen']}",
+        f"- Scope {prof['scope']['from']} to {prof['scope']['to']} "
+        f"({prof['events']['in_scope']} of {prof['events']['total']} events)",
+        f"- Baseline {prof['baseline']['from']} to {prof['baseline']['to']} "
+        f"({prof['baseline']['days']} of {prof['baseline']['requested_days']} days available)",
+        "",
+        "## Newly observed in scope",
+        "",
+    ]
+    for label, items in prof["newly_observed"].items():
+        out.append(f"- {label.replace('_', ' ')}: {_list([i['value'] for i in items], 8)}")
+    out += [
+        "",
+        "## Activity",
+        "",
+        "| bucket | calls | succeeded | failed | denied |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for a in prof["activity"]:
+        out.append(f"| {a['bucket']} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |")
+    out += ["", "## Related", ""]
+    for col, items in prof["related"].items():
+        out.append(f"- {col}: " + (", ".join(f"`{i['value']}` ({i['events']})" for i in items[:8]) or "none"))
+    if prof["flows"]:
+        out += ["", "## Flows", "", "| remote | port | bytes out | bytes in |", "|---|---:|---:|---:|"]
+        for f in prof["flows"][:15]:
+            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes_out']:,} | {f['bytes_in']:,} |")
+    return "\n".join(out) + "\n"
+
+
+def budget_markdown(rep: dict[str, Any]) -> str:
+    out = [
+        f"# Budget replay: {rep['month']}, budget {rep['budget']:.2f} {rep['currency']}",
+        "",
+        f"Month-to-date spend {rep['month_to_date']:.2f} {rep['currency']} over "
+        f"{rep['billed_hours']} billed hours ({rep['granularity']} billing); "
+        f"Budgets' evaluation lag {rep['lag_hours']} h.",
+        "",
+    ]
+    if rep["first_use"]:
+        out.append(f"First use {rep['first_use']}; AWS quarantine {rep['aws_quarantine']}.")
+        out.append("")
+    out += [
+        "| threshold | amount | crossed in hour | fires | with lag | after first use |",
+        "|---:|---:|---|---|---|---|",
+    ]
+    for a in rep["alerts"]:
+        out.append(
+            f"| {a['threshold_pct']}% | {a['amount']:.2f} | {a['crossed_hour'] or '—'} | "
+            f"{a['fires_at'] or 'never'} | {a['fires_at_with_lag'] or 'never'} | "
+            f"{_dur(a['after_first_use_with_lag_s'])} |"
+        )
+    return "\n".join(out) + "\n"
