@@ -1,0 +1,62 @@
+/* ---
+id: iam_credentials_created
+title: New IAM users, access keys, passwords and federated credentials
+kind: detection
+sources: [cloudtrail]
+tactic: persistence
+attack: [TA0003:T1136.003, TA0003:T1098.001]
+severity: medium
+params:
+  habit_hours: {type: INTEGER, default: 24, description: "a principal that makes the same call successfully on occasions this far apart is doing its job"}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  Ways to keep access after the leaked key is revoked: CreateUser, CreateAccessKey,
+  Create/UpdateLoginProfile, service-specific credentials, SSH keys and signing certificates for
+  IAM users, GetFederationToken sessions, new OIDC/SAML providers, IAM Roles Anywhere trust
+  anchors. One row per call; successes medium, denied or failed attempts low. A principal that
+  makes the same call on occasions at least habit_hours apart (an onboarding pipeline, a key
+  rotation job) is doing its job.
+falsepositives: [Onboarding of new staff, owners rotating their own keys for the first time in the evidence]
+--- */
+WITH calls AS (
+    SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
+           outcome, error_code, target_user_name, user_name, created_access_key_id,
+           split_part(event_source, '.', 1) || ':' || event_name AS api,
+           coalesce(session_issuer_arn, principal_arn) AS actor_id
+    FROM cloudtrail
+    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+            'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
+            'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey',
+            'iam:UploadSigningCertificate', 'iam:CreateOpenIDConnectProvider',
+            'iam:CreateSAMLProvider', 'iam:UpdateSAMLProvider', 'sts:GetFederationToken',
+            'rolesanywhere:CreateTrustAnchor', 'rolesanywhere:CreateProfile')
+      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+),
+habit AS (
+    SELECT actor_id, api FROM calls WHERE outcome = 'success'
+    GROUP BY ALL
+    HAVING max(event_time) - min(event_time) >= to_hours($habit_hours)
+)
+SELECT
+    c.event_time,
+    'iam_credentials_created'  AS detection,
+    CASE WHEN c.outcome = 'success' THEN 'medium' ELSE 'low' END AS severity,
+    'persistence'              AS tactic,
+    c.principal_arn,
+    c.access_key_id,
+    c.source_ip,
+    c.aws_region               AS region,
+    coalesce(c.created_access_key_id, c.target_user_name, c.user_name) AS resource,
+    c.event_id,
+    c.event_name,
+    c.outcome,
+    c.error_code,
+    coalesce(c.target_user_name, c.user_name) AS target_user,
+    c.created_access_key_id
+FROM calls c
+LEFT JOIN habit h ON h.actor_id = c.actor_id AND h.api = c.api
+WHERE (c.outcome <> 'success' OR h.actor_id IS NULL)
+  AND ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
+  AND ($to_time::TIMESTAMPTZ IS NULL OR c.event_time <= $to_time::TIMESTAMPTZ)
+ORDER BY c.event_time, c.event_id

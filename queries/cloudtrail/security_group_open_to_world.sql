@@ -1,0 +1,60 @@
+/* ---
+id: security_group_open_to_world
+title: A security group opened to the whole internet
+kind: detection
+sources: [cloudtrail]
+tactic: persistence
+attack: [TA0003:T1133, TA0005:T1562.007]
+severity: medium
+params:
+  web_ports: {type: "INTEGER[]", default: [80, 443], description: ports that may face the world}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  AuthorizeSecurityGroupIngress with 0.0.0.0/0 or ::/0: the way in to a miner or a backdoor.
+  Remote administration (22, 3389) or every port is high; other ports medium; rules that open
+  only web ports (web_ports) are ordinary and stay silent.
+falsepositives: [Bastion hosts, temporary debugging rules]
+--- */
+WITH calls AS (
+    SELECT *, request_parameters::VARCHAR AS req
+    FROM cloudtrail
+    WHERE event_source = 'ec2.amazonaws.com'
+      AND event_name IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
+      AND invoked_by IS NULL
+      AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
+      AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
+),
+open AS (
+    SELECT *,
+           list_transform(regexp_extract_all(req, '"(?i:fromPort)"\s*:\s*(-?\d+)', 1), lambda x: x::INTEGER) AS from_ports,
+           list_transform(regexp_extract_all(req, '"(?i:toPort)"\s*:\s*(-?\d+)', 1), lambda x: x::INTEGER) AS to_ports,
+           regexp_matches(req, '"(?i:ipProtocol)"\s*:\s*"-1"') AS all_protocols
+    FROM calls
+    WHERE regexp_matches(req, '"(?i:cidrIp(v6)?)"\s*:\s*"[0-9a-fA-F.:]*/0"')
+)
+SELECT
+    event_time,
+    'security_group_open_to_world'  AS detection,
+    CASE WHEN all_protocols OR list_has_any(from_ports, [22, 3389, 0, -1])
+              OR list_has_any(to_ports, [65535])
+              OR len(list_filter(list_zip(from_ports, to_ports), lambda p: p[1] <= 22 AND p[2] >= 22)) > 0
+         THEN 'high' ELSE 'medium' END AS severity,
+    'persistence'                   AS tactic,
+    principal_arn,
+    access_key_id,
+    source_ip,
+    aws_region                      AS region,
+    coalesce(json_extract_string(request_parameters, '$.groupId'),
+             json_extract_string(request_parameters, '$.groupName')) AS resource,
+    event_id,
+    outcome,
+    from_ports,
+    to_ports,
+    all_protocols
+FROM open
+WHERE all_protocols
+   OR len(from_ports) = 0
+   OR len(list_filter(list_zip(from_ports, to_ports),
+                      lambda p: NOT (p[1] = p[2] AND list_contains($web_ports::INTEGER[], p[1])))) > 0
+ORDER BY event_time
