@@ -3,6 +3,7 @@ can be checked against gaps in the evidence rather than gaps in the attack."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,21 +50,32 @@ def evidence_coverage(
         (r, t): n
         for r, t, n in zip(coverage["row"], plot_times(coverage["bucket"]), coverage["records"], strict=True)
     }
-    z = [[cells.get((r, t)) for t in x] for r in rows_list]
+    counts = [[cells.get((r, t)) for t in x] for r in rows_list]
+    # Colour on a log scale: one noisy source (a retry loop) must not wash out the others.
+    z = [[None if n is None else math.log10(n) for n in row] for row in counts]
+    top = max((v for row in z for v in row if v is not None), default=0.0)
+    ticks = [10**i for i in range(int(top) + 1)]
     fig = go.Figure(
         go.Heatmap(
             x=x,
             y=rows_list,
             z=z,
+            customdata=counts,
+            zmin=0,
+            zmax=max(top, 1.0),
             colorscale="Blues",
             hoverongaps=False,
             xgap=0,
             ygap=2,
-            colorbar={"title": {"text": "records"}},
-            hovertemplate="%{y}<br>%{x}Z<br>%{z:,} records<extra></extra>",
+            colorbar={
+                "title": {"text": "records"},
+                "tickvals": [math.log10(t) for t in ticks],
+                "ticktext": [f"{t:,}" for t in ticks],
+            },
+            hovertemplate="%{y}<br>%{x}Z<br>%{customdata:,} records<extra></extra>",
         )
     )
-    _draw_gaps(fig, gaps, rows_list)
+    _draw_gaps(fig, gaps, rows_list, (x[0], x[-1]))
     base_layout(fig, title, height=max(280, 110 + 26 * len(rows_list)))
     fig.update_yaxes(autorange="reversed", type="category", title=None)
     fig.update_xaxes(title=UTC_AXIS, type="date")
@@ -76,12 +88,14 @@ def _step(buckets: pl.Series) -> int:
     return max(int(buckets.diff().drop_nulls().dt.total_seconds().min()), 1)  # type: ignore[arg-type]
 
 
-def _draw_gaps(fig: go.Figure, gaps: Sequence[dict[str, Any]], rows: list[str]) -> None:
+def _draw_gaps(
+    fig: go.Figure, gaps: Sequence[dict[str, Any]], rows: list[str], span: tuple[Any, Any]
+) -> None:
+    """Outline each gap on its row; a gap without times (a source that never covered a
+    region, an open-ended stop) runs to the edge of the span."""
     for gap in gaps:
-        start = plot_time(gap.get("from") or gap.get("start"))
-        end = plot_time(gap.get("to") or gap.get("end"))
-        if not start or not end:
-            continue
+        start = plot_time(gap.get("from") or gap.get("start")) or span[0]
+        end = plot_time(gap.get("to") or gap.get("end")) or span[1]
         matching = [i for i, r in enumerate(rows) if _matches(r, gap)]
         label = str(gap.get("reason") or gap.get("source") or "gap")
         spans = [(i - 0.5, i + 0.5) for i in matching] if matching else [(-0.5, len(rows) - 0.5)]

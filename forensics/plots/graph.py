@@ -23,12 +23,20 @@ KIND_STYLE: dict[str, tuple[str, str, str]] = {  # label, symbol, colour
 }
 
 
-def entity_graph(edges: pl.DataFrame, title: str = "Entities and how they connect") -> go.Figure:
+def entity_graph(
+    edges: pl.DataFrame,
+    title: str = "Entities and how they connect",
+    highlight: dict[str, str] | None = None,
+    per_column: int = 12,
+) -> go.Figure:
     """Draw `edges` (`src`, `src_kind`, `dst`, `dst_kind`, `relation`, optional `count`).
 
     Kinds are `principal`, `access_key`, `derived`, `address`, `instance` (others go last);
-    hovering a node lists its links, hovering an edge's midpoint names the relation.
+    a kind with more than `per_column` nodes wraps into several columns. Hovering a node lists
+    its links, hovering an edge's midpoint names the relation. `highlight` maps nodes to a
+    note (say, "still running") and rings them in red.
     """
+    highlight = highlight or {}
     require_columns(edges, ("src", "src_kind", "dst", "dst_kind", "relation"), "entity_graph")
     edges = edges.filter(pl.col("src").is_not_null() & pl.col("dst").is_not_null()).unique(
         ["src", "dst", "relation"], keep="first", maintain_order=True
@@ -38,7 +46,7 @@ def entity_graph(edges: pl.DataFrame, title: str = "Entities and how they connec
     if "count" not in edges.columns:
         edges = edges.with_columns(pl.lit(None, dtype=pl.Int64).alias("count"))
     nodes = _nodes(edges)
-    pos = _layout(nodes)
+    pos, width = _layout(nodes, per_column)
     fig = go.Figure()
     xs: list[float | None] = []
     ys: list[float | None] = []
@@ -88,14 +96,28 @@ def entity_graph(edges: pl.DataFrame, title: str = "Entities and how they connec
                 text=[_short(n) for n in names],
                 textposition="bottom center",
                 textfont={"size": 10},
-                marker={"symbol": symbol, "size": 16, "color": color, "line": {"width": 1.5, "color": color}},
-                hovertext=[f"<b>{html.escape(n)}</b><br>{links.get(n, '')}" for n in names],
+                marker={
+                    "symbol": symbol,
+                    "size": 16,
+                    "color": color,
+                    "line": {
+                        "width": [4 if n in highlight else 1.5 for n in names],
+                        "color": ["#d62728" if n in highlight else color for n in names],
+                    },
+                },
+                hovertext=[
+                    f"<b>{html.escape(n)}</b>"
+                    + (f" ({html.escape(highlight[n])})" if n in highlight else "")
+                    + f"<br>{links.get(n, '')}"
+                    for n in names
+                ],
                 hoverinfo="text",
                 customdata=names,
             )
         )
-    base_layout(fig, title, height=max(360, 80 + 70 * max(len(v) for v in nodes.values())))
-    fig.update_xaxes(visible=False, range=[-0.5, max(len(kinds) - 0.5, 0.5)])
+    tallest = min(max(len(v) for v in nodes.values()), per_column)
+    base_layout(fig, title, height=max(360, 140 + 48 * tallest))
+    fig.update_xaxes(visible=False, range=[-0.5, max(width - 0.5, 0.5)])
     fig.update_yaxes(visible=False, autorange="reversed")
     fig.update_layout(meta={"kinds": kinds})
     return fig
@@ -117,15 +139,21 @@ def _nodes(edges: pl.DataFrame) -> dict[str, list[str]]:
     return nodes
 
 
-def _layout(nodes: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
+def _layout(nodes: dict[str, list[str]], per_column: int) -> tuple[dict[str, tuple[float, float]], float]:
+    """Positions by kind, left to right; a long kind wraps into sub-columns 0.6 apart."""
     pos: dict[str, tuple[float, float]] = {}
-    tallest = max(len(v) for v in nodes.values())
-    for column, kind in enumerate(sorted(nodes, key=_kind_rank)):
+    tallest = min(max(len(v) for v in nodes.values()), per_column)
+    x = 0.0
+    for kind in sorted(nodes, key=_kind_rank):
         names = nodes[kind]
-        offset = (tallest - len(names)) / 2
-        for i, name in enumerate(names):
-            pos[name] = (float(column), offset + i)
-    return pos
+        columns = -(-len(names) // per_column)
+        for j in range(columns):
+            chunk = names[j * per_column : (j + 1) * per_column]
+            offset = (tallest - len(chunk)) / 2
+            for i, name in enumerate(chunk):
+                pos[name] = (x + 0.6 * j, offset + i)
+        x += 1 + 0.6 * (columns - 1)
+    return pos, x
 
 
 def _links(edges: pl.DataFrame) -> dict[str, str]:

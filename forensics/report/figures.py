@@ -1,0 +1,212 @@
+"""Which figures tell an incident, and the frames each one draws (query here, draw in plots).
+
+The windows are chosen from the story: launches and writes around the intrusion at a
+five-minute grain, the key's own activity over the whole evidence at an hour's grain, the
+bill from a day before first use to the end of the evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from .. import plots
+from ..case import Case
+from ..investigate.context import parse_time
+from . import frames, story_frames
+
+
+@dataclass
+class Figure:
+    """A figure of the report with its anchor, heading and a sentence on how to read it."""
+
+    key: str
+    heading: str
+    caption: str
+    figure: Any  # plotly.graph_objects.Figure (plotly is imported only by forensics.plots)
+
+
+def incident_window(story: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """From an hour before first use to an hour after the last phase ends."""
+    first = parse_time((story.get("first_use") or {}).get("time"))
+    ends = [parse_time(p.get("end")) for p in story.get("phases") or [] if p.get("end")]
+    end = max([t for t in ends if t] + ([first] if first else []), default=None)
+    return (
+        first - timedelta(hours=1) if first else None,
+        end + timedelta(hours=1) if end else None,
+    )
+
+
+def story_marks(story: dict[str, Any]) -> dict[str, Any]:
+    marks = {}
+    first = (story.get("first_use") or {}).get("time")
+    if first:
+        marks["first use"] = first
+    quarantine = (story.get("aws_quarantine") or {}).get("time")
+    if quarantine:
+        marks["AWS quarantine"] = quarantine
+    contained = (story.get("containment") or {}).get("time")
+    if contained:
+        marks["containment"] = contained
+    return marks
+
+
+def gaps_for_plot(story: dict[str, Any]) -> list[dict[str, Any]]:
+    """The story's coverage gaps, each tied to the source it concerns (by its kind)."""
+    out = []
+    for gap in (story.get("coverage") or {}).get("gaps") or []:
+        kind = str(gap.get("kind") or "")
+        source = gap.get("source")
+        if not source:
+            source = next(
+                (
+                    s
+                    for word, s in (
+                        ("flow", "vpc_flows"),
+                        ("bill", "billing"),
+                        ("finding", "findings"),
+                        ("trail", "cloudtrail"),
+                        ("hour", "cloudtrail"),
+                    )
+                    if word in kind
+                ),
+                None,
+            )
+        out.append({**gap, "source": source, "reason": kind or gap.get("detail") or "gap"})
+    return out
+
+
+def flow_instance(case: Case, story: dict[str, Any]) -> str | None:
+    """The intrusion's instance to show traffic for: a still-running one with flows first,
+    else the one that moved the most bytes."""
+    launched = (story.get("run_instances") or {}).get("instances") or []
+    if not launched:
+        return None
+    ranked = case.sql(
+        """SELECT instance_id, sum(bytes) AS b,
+                  list_contains($running::VARCHAR[], instance_id) AS running
+           FROM vpc_flows
+           WHERE list_contains($ids::VARCHAR[], instance_id) GROUP BY instance_id
+           ORDER BY running DESC, b DESC, instance_id
+           LIMIT 1""",
+        ids=launched,
+        running=list(story.get("still_running") or []),
+    )
+    return ranked["instance_id"][0] if ranked.height else None
+
+
+def report_figures(
+    case: Case, story: dict[str, Any], thresholds: list[dict[str, Any]] | None = None
+) -> list[Figure]:
+    """Every figure of the report, in reading order."""
+    start, end = incident_window(story)
+    marks = story_marks(story)
+    keys = list(story.get("access_keys") or [])
+    day_before = start - timedelta(hours=23) if start else None
+    out = [
+        Figure(
+            "timeline",
+            "Attack timeline",
+            "Each marker is one event in its phase's lane; crosses are denied calls. Shaded "
+            "bands are the phases' spans; lines mark first use, AWS's quarantine and the "
+            "containment.",
+            plots.attack_timeline(story_frames.timeline_events(case, story), story),
+        ),
+        Figure(
+            "run-instances",
+            "Launches by region",
+            "RunInstances calls (all principals) per region in five-minute buckets around the "
+            "intrusion: a burst across many regions at once is a miner's signature.",
+            plots.region_heatmap(
+                frames.region_activity(case, "RunInstances", from_time=start, to_time=end),
+                "RunInstances by region (5-minute buckets)",
+                marks=marks,
+            ),
+        ),
+        Figure(
+            "writes",
+            "Writes by region",
+            "Every write call (read_only false) per region around the intrusion: regions the "
+            "account never used light up.",
+            plots.region_heatmap(
+                frames.region_activity(case, None, writes_only=True, from_time=start, to_time=end),
+                "All write calls by region (5-minute buckets)",
+                marks=marks,
+            ),
+        ),
+        Figure(
+            "key-activity",
+            "The key's activity",
+            "Calls signed by the investigated keys per 15 minutes, from a day before first use "
+            "to the end of the incident, by outcome: the owner's routine, then the intrusion "
+            "and the denials after the quarantine.",
+            plots.api_call_volume(
+                frames.call_volume(case, access_keys=keys, from_time=day_before, to_time=end, step_s=900),
+                "API calls by the investigated keys (15-minute buckets)",
+                900,
+                marks,
+            ),
+        ),
+        Figure(
+            "entities",
+            "Entities",
+            "Who signed with which key, from which address, launching which instance; "
+            "credentials the intrusion minted are red diamonds; instances still running are ringed in red.",
+            plots.entity_graph(
+                story_frames.entity_edges(case, story),
+                highlight={i: "still running" for i in story.get("still_running") or []},
+            ),
+        ),
+    ]
+    instance = flow_instance(case, story)
+    flows = (
+        frames.instance_flows(case, instance)
+        if instance
+        else pl.DataFrame(
+            schema={
+                "bucket": pl.Datetime("us", "UTC"),
+                "remote_addr": pl.String,
+                "remote_port": pl.Int32,
+                "bytes": pl.Int64,
+            }
+        )
+    )
+    out.append(
+        Figure(
+            "flows",
+            "Network traffic of a launched instance",
+            f"VPC flow bytes of {instance or 'the intrusion’s instances'} by remote address and "
+            "port (five-minute buckets): mining pools listen on ports such as 3333, 4444, 14444.",
+            plots.flow_volume(flows, f"Traffic of {instance or 'the launched instances'}", marks=marks),
+        )
+    )
+    first = parse_time((story.get("first_use") or {}).get("time"))
+    cost_from = first - timedelta(days=1) if first else None
+    cost = story.get("cost") or {}
+    out.append(
+        Figure(
+            "cost",
+            "Cost by region and hour",
+            "Unblended cost of every line item per usage hour and region (bars) and the spend "
+            "to date (line), with budget thresholds where a replay gave them.",
+            plots.cost_by_region(
+                frames.hourly_cost(case, from_time=cost_from),
+                thresholds or [],
+                incident_start=first,
+                currency=cost.get("currency") or "USD",
+            ),
+        )
+    )
+    out.append(
+        Figure(
+            "coverage",
+            "Evidence coverage",
+            "Records per source and region per hour; blank cells are hours with no record, "
+            "red outlines are the gaps the investigation found.",
+            plots.evidence_coverage(frames.coverage_cells(case), gaps_for_plot(story), step_seconds=3600),
+        )
+    )
+    return out

@@ -1,0 +1,232 @@
+"""The frames the figures draw, queried from the case with bound parameters.
+
+Querying lives here and drawing in `forensics.plots`, so notebooks, the CLI and the report ask
+the same questions the same way. Nothing here imports plotly. Times are bound as text or
+datetimes and compared as TIMESTAMPTZ; lists are bound as VARCHAR[] (empty means "any").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from ..case import Case
+
+Time = Any  # a datetime, an ISO 8601 text or None
+
+_WINDOW = """
+    ($from_time::TIMESTAMPTZ IS NULL OR {col} >= $from_time::TIMESTAMPTZ)
+    AND ($to_time::TIMESTAMPTZ IS NULL OR {col} <= $to_time::TIMESTAMPTZ)
+"""
+
+
+def _window(col: str) -> str:
+    return _WINDOW.format(col=col)
+
+
+def region_activity(
+    case: Case,
+    event_name: str | None = "RunInstances",
+    writes_only: bool = False,
+    access_keys: Sequence[str] = (),
+    from_time: Time = None,
+    to_time: Time = None,
+    step_s: int = 300,
+) -> pl.DataFrame:
+    """Calls per region and time bucket (`region`, `bucket`, `calls`, `succeeded`).
+
+    `event_name=None` with `writes_only=True` counts every write (`read_only` false), the
+    view in which a new region lights up.
+    """
+    sql = f"""
+        SELECT aws_region AS region,
+               time_bucket(to_seconds($step_s::BIGINT), event_time) AS bucket,
+               count(*) AS calls,
+               count(*) FILTER (outcome = 'success') AS succeeded
+        FROM cloudtrail
+        WHERE ($event_name::VARCHAR IS NULL OR event_name = $event_name::VARCHAR)
+          AND (NOT $writes_only OR read_only = false)
+          AND (len($keys::VARCHAR[]) = 0 OR list_contains($keys::VARCHAR[], access_key_id))
+          AND {_window("event_time")}
+        GROUP BY ALL ORDER BY bucket, region
+    """
+    return case.sql(
+        sql,
+        event_name=event_name,
+        writes_only=writes_only,
+        keys=list(access_keys),
+        from_time=from_time,
+        to_time=to_time,
+        step_s=step_s,
+    )
+
+
+def call_volume(
+    case: Case,
+    access_keys: Sequence[str] = (),
+    principals: Sequence[str] = (),
+    source_ips: Sequence[str] = (),
+    from_time: Time = None,
+    to_time: Time = None,
+    step_s: int = 3600,
+) -> pl.DataFrame:
+    """An entity's CloudTrail calls per bucket and outcome (`bucket`, `outcome`, `calls`).
+
+    The entity is any mix of keys, principal ARNs and source addresses (all that are given
+    must match).
+    """
+    sql = f"""
+        SELECT time_bucket(to_seconds($step_s::BIGINT), event_time) AS bucket,
+               outcome, count(*) AS calls
+        FROM cloudtrail
+        WHERE (len($keys::VARCHAR[]) = 0 OR list_contains($keys::VARCHAR[], access_key_id))
+          AND (len($principals::VARCHAR[]) = 0
+               OR list_contains($principals::VARCHAR[], principal_arn))
+          AND (len($ips::VARCHAR[]) = 0 OR list_contains($ips::VARCHAR[], source_ip))
+          AND {_window("event_time")}
+        GROUP BY ALL ORDER BY bucket, outcome
+    """
+    return case.sql(
+        sql,
+        keys=list(access_keys),
+        principals=list(principals),
+        ips=list(source_ips),
+        from_time=from_time,
+        to_time=to_time,
+        step_s=step_s,
+    )
+
+
+def instance_flows(
+    case: Case,
+    instance_id: str,
+    from_time: Time = None,
+    to_time: Time = None,
+    step_s: int = 300,
+) -> pl.DataFrame:
+    """An instance's flows per bucket and remote endpoint (`bucket`, `remote_addr`,
+    `remote_port`, `protocol`, `direction`, `bytes`, `packets`, `flows`).
+
+    The remote side is given by `flow_direction` when the format records it; otherwise the
+    instance's side is its interface's address, the one present in every flow of the
+    interface (flow logs record both directions).
+    """
+    sql = f"""
+        WITH mine AS (
+            SELECT * FROM vpc_flows
+            WHERE (instance_id = $instance_id
+                   OR interface_id IN (SELECT DISTINCT interface_id FROM vpc_flows
+                                       WHERE instance_id = $instance_id))
+              AND {_window("start_time")}
+        ), addr AS (
+            SELECT interface_id, a AS local_addr, count(*) AS n
+            FROM (SELECT interface_id, src_addr AS a FROM mine
+                  UNION ALL SELECT interface_id, dst_addr FROM mine)
+            GROUP BY ALL
+            QUALIFY row_number() OVER (PARTITION BY interface_id ORDER BY n DESC, a) = 1
+        ), sided AS (
+            SELECT m.*, coalesce(m.flow_direction = 'egress', m.src_addr = a.local_addr)
+                            AS outbound
+            FROM mine m JOIN addr a USING (interface_id)
+        )
+        SELECT time_bucket(to_seconds($step_s::BIGINT), start_time) AS bucket,
+               CASE WHEN outbound THEN dst_addr ELSE src_addr END AS remote_addr,
+               CASE WHEN outbound THEN dst_port ELSE src_port END AS remote_port,
+               protocol,
+               CASE WHEN outbound THEN 'egress' ELSE 'ingress' END AS direction,
+               sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows
+        FROM sided
+        GROUP BY ALL ORDER BY bucket, bytes DESC, remote_addr
+    """
+    return case.sql(sql, instance_id=instance_id, from_time=from_time, to_time=to_time, step_s=step_s)
+
+
+def hourly_cost(
+    case: Case,
+    from_time: Time = None,
+    to_time: Time = None,
+    resource_ids: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Unblended cost per usage hour and region (`hour`, `region`, `cost`, `currency`).
+
+    With `resource_ids`, only those resources' line items (the incident cost of DESIGN.md).
+    """
+    sql = f"""
+        SELECT time_bucket(INTERVAL 1 HOUR, usage_start) AS hour,
+               coalesce(nullif(region, ''), 'global') AS region,
+               sum(cost) AS cost, any_value(currency) AS currency
+        FROM billing
+        WHERE (len($ids::VARCHAR[]) = 0 OR list_contains($ids::VARCHAR[], resource_id))
+          AND {_window("usage_start")}
+        GROUP BY ALL ORDER BY hour, region
+    """
+    return case.sql(sql, ids=list(resource_ids), from_time=from_time, to_time=to_time)
+
+
+def coverage_cells(case: Case, step_s: int = 3600) -> pl.DataFrame:
+    """Records per source, region and bucket across every table (`source`, `region`,
+    `bucket`, `records`): the evidence the conclusions rest on, and where it is silent."""
+    sql = """
+        WITH cells AS (
+            SELECT 'cloudtrail' AS source, aws_region AS region, event_time AS t FROM cloudtrail
+            UNION ALL SELECT 'vpc_flows', region, start_time FROM vpc_flows
+            UNION ALL SELECT 'billing', nullif(region, ''), usage_start FROM billing
+            UNION ALL SELECT 'findings:' || source, region, first_seen FROM findings
+        )
+        SELECT source, region, time_bucket(to_seconds($step_s::BIGINT), t) AS bucket,
+               count(*) AS records
+        FROM cells WHERE t IS NOT NULL
+        GROUP BY ALL ORDER BY source, region, bucket
+    """
+    return case.sql(sql, step_s=step_s)
+
+
+def evidence_files(case: Case) -> pl.DataFrame:
+    """Every evidence file seen, with its digest and what became of it (the appendix)."""
+    return case.sql(
+        """
+        SELECT path, format, status, records_read, records_loaded, duplicates, rejected,
+               bytes, sha256, detail
+        FROM sources ORDER BY path
+        """
+    )
+
+
+def rejects_summary(case: Case) -> pl.DataFrame:
+    """What could not be parsed, per file and reason (a gap in the evidence, not the attack)."""
+    return case.sql(
+        """
+        SELECT source_file, reason, count(*) AS records, min(position) AS first_position
+        FROM rejects GROUP BY ALL ORDER BY records DESC, source_file
+        """
+    )
+
+
+def instance_lifetimes(case: Case, instance_ids: Sequence[str]) -> pl.DataFrame:
+    """Where and when each instance was launched and (if ever) terminated, per CloudTrail
+    (`instance`, `region`, `instance_type`, `launched`, `source_ip`, `terminated`)."""
+    sql = """
+        WITH launched AS (
+            SELECT unnest(instance_ids) AS instance, aws_region AS region, instance_type,
+                   event_time, source_ip
+            FROM cloudtrail
+            WHERE outcome = 'success' AND event_name IN ('RunInstances', 'CreateFleet',
+                  'RequestSpotInstances', 'RunScheduledInstances')
+              AND list_has_any(instance_ids, $ids::VARCHAR[])
+        ), ended AS (
+            SELECT instance, min(event_time) AS terminated
+            FROM (SELECT unnest(instance_ids) AS instance, event_time FROM cloudtrail
+                  WHERE outcome = 'success' AND event_name = 'TerminateInstances'
+                    AND list_has_any(instance_ids, $ids::VARCHAR[]))
+            GROUP BY instance
+        )
+        SELECT l.instance, any_value(l.region) AS region,
+               any_value(l.instance_type) AS instance_type, min(l.event_time) AS launched,
+               arg_min(l.source_ip, l.event_time) AS source_ip, any_value(e.terminated) AS terminated
+        FROM launched l LEFT JOIN ended e USING (instance)
+        WHERE list_contains($ids::VARCHAR[], l.instance)
+        GROUP BY l.instance ORDER BY launched, l.instance
+    """
+    return case.sql(sql, ids=list(instance_ids))

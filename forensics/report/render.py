@@ -1,0 +1,163 @@
+"""Assemble the postmortem page: one HTML file, plotly.js inlined once, nothing fetched.
+
+`build_report` takes what the library already computed (the investigate story, the hunt's
+findings, an optional budget replay) and the open case for the frames the figures draw.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from importlib import resources
+from string import Template
+from typing import Any
+
+import polars as pl
+
+from .. import __version__
+from ..case import Case
+from ..plots.html import figures_html
+from . import frames, sections, text
+from .figures import Figure, report_figures
+
+
+def _section(anchor: str, heading: str, inner: str) -> str:
+    return f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>{inner}</section>'
+
+
+def _figure_block(fig: Figure, rendered: str) -> str:
+    return (
+        f'<div class="figure" data-figure="{fig.key}"><h3>{html.escape(fig.heading)}</h3>'
+        f'<p class="caption">{html.escape(fig.caption)}</p>{rendered}</div>'
+    )
+
+
+def thresholds_from_replay(replay: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Budget lines for the cost figure from a `Case.budget_replay` result (if any)."""
+    if not replay:
+        return []
+    out = []
+    for item in replay.get("thresholds") or replay.get("alerts") or []:
+        amount = item.get("amount")
+        if amount is None:
+            continue
+        pct = item.get("percent", item.get("threshold"))
+        label = f"{pct:g}% of budget" if isinstance(pct, (int, float)) else "budget threshold"
+        out.append({"label": label, "amount": amount, "crossed_at": item.get("crossed_at")})
+    return out
+
+
+def build_report(
+    case: Case,
+    story: dict[str, Any],
+    findings: list[dict[str, Any]] | None = None,
+    budget: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> str:
+    """The whole page as text."""
+    findings = findings or []
+    figs = report_figures(case, story, thresholds_from_replay(budget))
+    rendered = dict(
+        zip((f.key for f in figs), figures_html([(f"fig-{f.key}", f.figure) for f in figs]), strict=True)
+    )
+    by_key = {f.key: _figure_block(f, rendered[f.key]) for f in figs}
+    running = list(story.get("still_running") or [])
+    evidence = frames.evidence_files(case)
+    rejects = frames.rejects_summary(case)
+
+    story_html = "".join(f"<p>{html.escape(p)}</p>" for p in text.narrative(story))
+    if running:
+        story_html += (
+            f'<p class="callout">{len(running)} instance(s) launched by the '
+            "intrusion are still running at the end of the evidence.</p>"
+        )
+    parts = [
+        _section(
+            "story",
+            "What happened",
+            f'<div class="story">{story_html}</div>' + "<h3>Key moments</h3>" + sections.key_times(story),
+        ),
+        _section("phases", "Phases", sections.phase_table(story) + by_key["timeline"]),
+        _section(
+            "launches",
+            "Launches and regions",
+            '<div class="grid"><div>'
+            + by_key["run-instances"]
+            + by_key["writes"]
+            + "</div><div><h3>Regions</h3>"
+            + sections.launches_table(story)
+            + "</div></div>",
+        ),
+        _section(
+            "activity", "Activity and entities", by_key["key-activity"] + by_key["entities"] + by_key["flows"]
+        ),
+        _section("findings", f"Findings ({len(findings)})", sections.findings_table(findings)),
+        _section(
+            "still-running",
+            f"Still running ({len(running)})",
+            sections.still_running_table(running, frames.instance_lifetimes(case, running)),
+        ),
+        _section("cost", "Cost", sections.cost_table(story) + _budget(budget) + by_key["cost"]),
+        _section(
+            "coverage",
+            "Coverage and gaps",
+            sections.coverage_tables(story)
+            + by_key["coverage"]
+            + "<h3>Records that could not be read</h3>"
+            + sections.frame_table(rejects, "compact", limit=50),
+        ),
+        _section(
+            "evidence",
+            f"Evidence appendix ({evidence.height:,} files)",
+            "<details><summary>Files and SHA-256 digests</summary>"
+            + sections.frame_table(_appendix(evidence), "evidence")
+            + "</details>",
+        ),
+    ]
+    nav = "".join(
+        f'<a href="#{a}">{html.escape(n)}</a>'
+        for a, n in (
+            ("story", "Story"),
+            ("phases", "Phases"),
+            ("launches", "Launches"),
+            ("activity", "Activity"),
+            ("findings", "Findings"),
+            ("still-running", "Still running"),
+            ("cost", "Cost"),
+            ("coverage", "Coverage"),
+            ("evidence", "Evidence"),
+        )
+    )
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cov = story.get("coverage") or {}
+    meta = (
+        f"<p>Case file: {html.escape(str(case.path))}</p>"
+        f"<p>Evidence from {text.fmt_time(cov.get('from'))} to "
+        f"{text.fmt_time(cov.get('to'))}; {evidence.height:,} files.</p>"
+    )
+    template = Template(resources.files(__package__).joinpath("template.html").read_text("utf-8"))
+    return template.substitute(
+        title=html.escape(title or text.headline(story)),
+        version=html.escape(__version__),
+        generated=now,
+        meta=meta,
+        nav=nav,
+        body="\n".join(parts),
+    )
+
+
+def _budget(budget: dict[str, Any] | None) -> str:
+    if not budget:
+        return ""
+    rows = [
+        {k: (text.fmt_time(v) if k.endswith("_at") else v) for k, v in item.items()}
+        for item in budget.get("thresholds") or budget.get("alerts") or []
+    ]
+    if not rows:
+        return ""
+    cols = [(k, k.replace("_", " ")) for k in rows[0]]
+    return "<h3>Budget replay</h3>" + sections.table(rows, cols, "compact")
+
+
+def _appendix(evidence: pl.DataFrame) -> pl.DataFrame:
+    return evidence.select("path", "format", "status", "records_loaded", "rejected", "bytes", "sha256")
