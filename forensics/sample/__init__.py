@@ -70,7 +70,7 @@ def generate_sample(outdir: str | Path, seed: int = 7, scale: int = 1) -> dict[s
     observe = observer.observe
     for hour in baseline.hours():
         routine = list(baseline.events(hour, scale))
-        for t, event in routine:
+        for t, event, _ in routine:
             observe(t, "baseline", event)
         special = notable.get(hour, [])
         for t, category, event in special:

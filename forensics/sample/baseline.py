@@ -19,7 +19,7 @@ from . import baseline_people, calls, ec2_shapes
 from .clock import DAY, EVIDENCE_END, EVIDENCE_START, HOUR, tokyo_hour, tokyo_weekday
 from .identities import LAMBDA_BOTO3, WEB_SDK, Actor, aws_service, role_session
 from .ids import Ids, derive
-from .records import Call, render
+from .records import Call, Template
 from .world import (
     ACCOUNT_ID,
     HOME_REGION,
@@ -70,19 +70,18 @@ class Baseline:
         baseline_people.add_people(self, hour, rng, plan)
         return plan
 
-    def events(self, hour: int, scale: int) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(time, record) of one hour, ``scale`` copies of its plan."""
-        plan = self.plan(hour)
+    def events(self, hour: int, scale: int) -> Iterator[tuple[int, dict[str, Any], str]]:
+        """(time, record, record as JSON text) of one hour, ``scale`` copies of its plan. The
+        record dict is shared by all copies of a call and has holes where time and ids go;
+        the text is what gets written."""
+        templates = [(t, Template(call)) for t, call in self.plan(hour)]
         for copy in range(scale):
             ids = Ids(derive(self.seed, "baseline-ids", hour, copy))
-            if copy == 0:
-                for t, call in plan:
-                    yield t, render(call, t, ids)
-            else:
-                shift = ids.rng.randrange
-                for _, call in plan:
+            shift = ids.rng.randrange
+            for t, template in templates:
+                if copy:
                     t = hour + shift(HOUR)
-                    yield t, render(call, t, ids)
+                yield t, template.proto, template.fill(t, ids)
 
     # --- the web application on EC2 ------------------------------------------------------
 

@@ -84,8 +84,9 @@ def build_truth(
 ) -> dict[str, Any]:
     first, owner_ips = first_use(obs.key_events)
     t_first = epoch(first["eventTime"])
-    key_events = sorted((e for _, e in obs.key_events), key=lambda e: e["eventTime"])
-    late = [e for e in key_events if epoch(e["eventTime"]) >= t_first]
+    # baseline records share one dict per call across copies: take times from the observer
+    key_times = sorted(t for t, _ in obs.key_events)
+    late = sorted((e for t, e in obs.key_events if t >= t_first), key=lambda e: e["eventTime"])
     attacker_ips = sorted({e["sourceIPAddress"] for e in late} - owner_ips)
     intrusion = [e for e in late if e["sourceIPAddress"] in attacker_ips]
     used = {r for r, t in obs.first_write.items() if t < t_first} | billed_regions(rows, t_first)
@@ -126,7 +127,7 @@ def build_truth(
         "leaked_access_key": first["userIdentity"]["accessKeyId"],
         "leaked_user": {"name": first["userIdentity"]["userName"], "arn": first["userIdentity"]["arn"]},
         "push_time": iso(push_time),
-        "key_first_seen": key_events[0]["eventTime"],
+        "key_first_seen": iso(key_times[0]),
         "owner_ips": sorted(owner_ips),
         "first_use": {
             "time": first["eventTime"],
