@@ -29,11 +29,14 @@ def flow_volume(
     value: str = "bytes",
     step_seconds: int | None = None,
     marks: dict[str, Any] | None = None,
+    log_y: bool = True,
 ) -> go.Figure:
-    """Stacked bars of `value` per time bucket by remote endpoint.
+    """`value` per time bucket for each remote endpoint (address:port), one line each.
 
     `flows` has `bucket`, `remote_addr`, `remote_port` and `value` (bytes or packets); the
-    `top` endpoints by total volume keep their own colour, the rest are summed as one.
+    `top` endpoints by total volume keep their own line, the rest are summed as one. Lines on
+    a log axis (not stacked bars) because a miner's steady trickle to its pool is what matters,
+    and one large download would otherwise flatten it to nothing.
     """
     require_columns(flows, ("bucket", "remote_addr", "remote_port", value), "flow_volume")
     flows = flows.filter(pl.col("bucket").is_not_null())
@@ -67,20 +70,28 @@ def flow_volume(
             .sort("bucket")
         )
         fig.add_trace(
-            go.Bar(
+            go.Scatter(
                 x=plot_times(part["bucket"]),
                 y=part[value].to_list(),
                 name=endpoint,
-                marker={"color": "#bbbbbb" if endpoint == OTHER else color},
-                width=step * 1000 * 0.9,
-                offset=0,
-                hovertemplate=endpoint + "<br>%{x}Z<br>%{y:,} " + value + "<extra></extra>",
+                mode="lines+markers",
+                line={"shape": "hv", "color": "#bbbbbb" if endpoint == OTHER else color},
+                marker={"size": 5},
+                connectgaps=False,
+                hovertemplate=endpoint
+                + "<br>%{x}Z + "
+                + f"{step // 60} min"
+                + "<br>%{y:,} "
+                + value
+                + "<extra></extra>",
             )
         )
     for label, when in (marks or {}).items():
         mark_time(fig, when, label, INCIDENT_COLOR)
     base_layout(fig, title)
-    fig.update_layout(barmode="stack", bargap=0)
     fig.update_xaxes(title=UTC_AXIS, type="date")
-    fig.update_yaxes(title=value, rangemode="tozero")
+    if log_y:
+        fig.update_yaxes(title=f"{value} per {step // 60} min (log scale)", type="log")
+    else:
+        fig.update_yaxes(title=f"{value} per {step // 60} min", rangemode="tozero")
     return fig

@@ -24,9 +24,12 @@ def write_report(
     to_time: Any = None,
     known_ips: Iterable[str] = (),
     responders: Iterable[str] = (),
+    budget: float | None = None,
+    thresholds: Iterable[float] = (20, 50, 70),
+    findings: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Investigate one indicator, hunt the same window, and write the page to `out`."""
-    from ..hunt import run_hunt
+    """Investigate one indicator, hunt the same window, replay the monthly `budget` (if
+    given) and write the page to `out`. Pass `findings` to reuse a hunt already run."""
 
     story = case.investigate(
         access_key=access_key,
@@ -38,12 +41,46 @@ def write_report(
         known_ips=tuple(known_ips),
         responders=tuple(responders),
     )
-    findings = run_hunt(case, from_time=from_time, to_time=to_time)
-    page = build_report(case, story, findings)
+    if findings is None:
+        from ..hunt import run_hunt
+
+        findings = run_hunt(case, from_time=from_time, to_time=to_time)
+    replay = None
+    if budget is not None:
+        replay = case.budget_replay(
+            budget,
+            thresholds=tuple(thresholds),
+            access_key=access_key,
+            principal=principal,
+            ip=ip,
+            instance=instance,
+        )
+    page = build_report(case, story, findings, replay)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
     return target
 
 
-__all__ = ["build_report", "write_report"]
+_SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def pick_indicator(findings: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The indicator a responder would start from: a key AWS Health reported exposed, else
+    the key of the most severe (then earliest) finding, else its principal or address."""
+    ranked = sorted(
+        findings,
+        key=lambda f: (
+            f.get("source") != "health",
+            _SEVERITY.get(str(f.get("severity")), 5),
+            str(f.get("first_seen") or ""),
+        ),
+    )
+    for field, kind in (("access_key_id", "access_key"), ("principal_arn", "principal"), ("source_ip", "ip")):
+        for finding in ranked:
+            if finding.get(field):
+                return {kind: finding[field]}
+    return None
+
+
+__all__ = ["build_report", "pick_indicator", "write_report"]

@@ -18,6 +18,13 @@ from ..case import Case
 from ..investigate.context import parse_time
 from . import frames, story_frames
 
+NO_FLOWS = {
+    "bucket": pl.Datetime("us", "UTC"),
+    "remote_addr": pl.String,
+    "remote_port": pl.Int32,
+    "bytes": pl.Int64,
+}
+
 
 @dataclass
 class Figure:
@@ -79,23 +86,22 @@ def gaps_for_plot(story: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def flow_instance(case: Case, story: dict[str, Any]) -> str | None:
-    """The intrusion's instance to show traffic for: a still-running one with flows first,
-    else the one that moved the most bytes."""
+def flow_instance(case: Case, story: dict[str, Any]) -> tuple[str | None, pl.DataFrame]:
+    """The intrusion's instance to show traffic for, with its flows: a still-running one with
+    flows first, else the one that moved the most bytes."""
     launched = (story.get("run_instances") or {}).get("instances") or []
-    if not launched:
-        return None
-    ranked = case.sql(
-        """SELECT instance_id, sum(bytes) AS b,
-                  list_contains($running::VARCHAR[], instance_id) AS running
-           FROM vpc_flows
-           WHERE list_contains($ids::VARCHAR[], instance_id) GROUP BY instance_id
-           ORDER BY running DESC, b DESC, instance_id
-           LIMIT 1""",
-        ids=launched,
-        running=list(story.get("still_running") or []),
-    )
-    return ranked["instance_id"][0] if ranked.height else None
+    running = [i for i in story.get("still_running") or [] if i in launched]
+    best: tuple[str | None, pl.DataFrame, int] = (None, pl.DataFrame(schema=NO_FLOWS), -1)
+    for instance in running + [i for i in launched if i not in running]:
+        flows = frames.instance_flows(case, instance)
+        if flows.is_empty():
+            continue
+        if instance in running:
+            return instance, flows
+        total = int(flows["bytes"].sum() or 0)
+        if total > best[2]:
+            best = (instance, flows, total)
+    return best[0], best[1]
 
 
 def report_figures(
@@ -161,19 +167,7 @@ def report_figures(
             ),
         ),
     ]
-    instance = flow_instance(case, story)
-    flows = (
-        frames.instance_flows(case, instance)
-        if instance
-        else pl.DataFrame(
-            schema={
-                "bucket": pl.Datetime("us", "UTC"),
-                "remote_addr": pl.String,
-                "remote_port": pl.Int32,
-                "bytes": pl.Int64,
-            }
-        )
-    )
+    instance, flows = flow_instance(case, story)
     out.append(
         Figure(
             "flows",
@@ -184,14 +178,16 @@ def report_figures(
         )
     )
     first = parse_time((story.get("first_use") or {}).get("time"))
-    cost_from = first - timedelta(days=1) if first else None
+    # Budgets count month-to-date spend, so the bill is drawn from the start of the month.
+    cost_from = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0) if first else None
     cost = story.get("cost") or {}
     out.append(
         Figure(
             "cost",
             "Cost by region and hour",
-            "Unblended cost of every line item per usage hour and region (bars) and the spend "
-            "to date (line), with budget thresholds where a replay gave them.",
+            "Unblended cost of every line item per usage hour and region (bars) and the "
+            "month-to-date spend (line, right axis), with the budget alert thresholds where a "
+            "budget was given (a star where the spend crossed one).",
             plots.cost_by_region(
                 frames.hourly_cost(case, from_time=cost_from),
                 thresholds or [],

@@ -109,22 +109,32 @@ def instance_flows(
     """An instance's flows per bucket and remote endpoint (`bucket`, `remote_addr`,
     `remote_port`, `protocol`, `direction`, `bytes`, `packets`, `flows`).
 
-    The remote side is given by `flow_direction` when the format records it; otherwise the
+    The instance's interfaces are those its flow records name, plus those its RunInstances
+    response lists (version 2 records carry no instance id). The remote side is given by
+    `flow_direction` when the format records it; otherwise the
     instance's side is its interface's address, the one present in every flow of the
     interface (flow logs record both directions).
     """
     sql = f"""
-        WITH mine AS (
+        WITH launch_items AS (
+            SELECT unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
+            FROM cloudtrail
+            WHERE event_name = 'RunInstances' AND list_contains(instance_ids, $instance_id)
+        ), enis AS (
+            SELECT unnest(json_extract_string(
+                       item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS interface_id
+            FROM launch_items WHERE json_extract_string(item, '$.instanceId') = $instance_id
+            UNION
+            SELECT interface_id FROM vpc_flows WHERE instance_id = $instance_id
+        ), mine AS (
             SELECT * FROM vpc_flows
-            WHERE (instance_id = $instance_id
-                   OR interface_id IN (SELECT DISTINCT interface_id FROM vpc_flows
-                                       WHERE instance_id = $instance_id))
+            WHERE interface_id IN (SELECT interface_id FROM enis)
               AND {_window("start_time")}
         ), addr AS (
             SELECT interface_id, a AS local_addr, count(*) AS n
             FROM (SELECT interface_id, src_addr AS a FROM mine
                   UNION ALL SELECT interface_id, dst_addr FROM mine)
-            GROUP BY ALL
+            GROUP BY interface_id, a
             QUALIFY row_number() OVER (PARTITION BY interface_id ORDER BY n DESC, a) = 1
         ), sided AS (
             SELECT m.*, coalesce(m.flow_direction = 'egress', m.src_addr = a.local_addr)
@@ -136,7 +146,7 @@ def instance_flows(
                CASE WHEN outbound THEN dst_port ELSE src_port END AS remote_port,
                protocol,
                CASE WHEN outbound THEN 'egress' ELSE 'ingress' END AS direction,
-               sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows
+               sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*) AS flows
         FROM sided
         GROUP BY ALL ORDER BY bucket, bytes DESC, remote_addr
     """

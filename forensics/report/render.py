@@ -36,15 +36,15 @@ def thresholds_from_replay(replay: dict[str, Any] | None) -> list[dict[str, Any]
     """Budget lines for the cost figure from a `Case.budget_replay` result (if any)."""
     if not replay:
         return []
-    out = []
-    for item in replay.get("thresholds") or replay.get("alerts") or []:
-        amount = item.get("amount")
-        if amount is None:
-            continue
-        pct = item.get("percent", item.get("threshold"))
-        label = f"{pct:g}% of budget" if isinstance(pct, (int, float)) else "budget threshold"
-        out.append({"label": label, "amount": amount, "crossed_at": item.get("crossed_at")})
-    return out
+    return [
+        {
+            "label": f"{alert['threshold_pct']:g}% of {replay.get('budget'):,.2f}",
+            "amount": alert["amount"],
+            "crossed_at": alert.get("fires_at"),
+        }
+        for alert in replay.get("alerts") or []
+        if alert.get("amount") is not None
+    ]
 
 
 def build_report(
@@ -146,17 +146,38 @@ def build_report(
     )
 
 
+BUDGET_COLUMNS: list[tuple[str, str]] = [
+    ("threshold_pct", "threshold %"),
+    ("amount", "amount"),
+    ("crossed_hour", "crossed in hour (UTC)"),
+    ("fires_at", "alert at (UTC)"),
+    ("fires_at_with_lag", "alert with Budgets' lag (UTC)"),
+    ("after_first_use", "after first use"),
+    ("after_first_use_with_lag", "with lag, after first use"),
+]
+
+
 def _budget(budget: dict[str, Any] | None) -> str:
+    """The budget replay: when each alert would have fired, against the intrusion's clock."""
     if not budget:
         return ""
-    rows = [
-        {k: (text.fmt_time(v) if k.endswith("_at") else v) for k, v in item.items()}
-        for item in budget.get("thresholds") or budget.get("alerts") or []
-    ]
-    if not rows:
-        return ""
-    cols = [(k, k.replace("_", " ")) for k in rows[0]]
-    return "<h3>Budget replay</h3>" + sections.table(rows, cols, "compact")
+    rows = []
+    for alert in budget.get("alerts") or []:
+        row = dict(alert)
+        for key in ("crossed_hour", "fires_at", "fires_at_with_lag"):
+            row[key] = text.fmt_time(alert.get(key))
+        row["after_first_use"] = text.fmt_duration(alert.get("after_first_use_s"))
+        row["after_first_use_with_lag"] = text.fmt_duration(alert.get("after_first_use_with_lag_s"))
+        rows.append(row)
+    head = (
+        f"<h3>Budget replay</h3><p>A monthly budget of "
+        f"{html.escape(text.fmt_money(budget.get('budget'), budget.get('currency')))} for "
+        f"{html.escape(str(budget.get('month')))}, {html.escape(str(budget.get('granularity')))} "
+        f"billing, Budgets' evaluation lag taken as {budget.get('lag_hours')} h; month-to-date "
+        f"spend {html.escape(text.fmt_money(budget.get('month_to_date'), budget.get('currency')))}."
+        "</p>"
+    )
+    return head + sections.table(rows, BUDGET_COLUMNS, "compact")
 
 
 def _appendix(evidence: pl.DataFrame) -> pl.DataFrame:
