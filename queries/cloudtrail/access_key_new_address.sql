@@ -13,8 +13,10 @@ params:
 description: >
   DESIGN.md first use: for a key with history, its earliest event from an address never seen with
   it before; for a key with no history, its first event. Long-term (AKIA) keys are judged by key;
-  temporary (ASIA) credentials rotate, so they are judged by role and session name. One row per
-  (identity, address) at its first event. Service names, AWS Internal, private addresses, VPC
+  temporary (ASIA) credentials rotate, so they are judged by role and session name: news when the
+  role has history and neither the session nor any session of the role used the network (/24)
+  before (scanners and CI name every session afresh; a role's very first appearance is judged on
+  whoever assumed it). One row per (identity, address) at its first event. Service names, AWS Internal, private addresses, VPC
   endpoint traffic, calls made by a service for the user, Lambda functions and instance-role
   sessions (see instance_credentials_used_elsewhere) are not judged here. Nothing is new during
   the learning period at the start of the evidence.
@@ -28,10 +30,18 @@ WITH bounds AS (
 keyed AS (
     SELECT event_time, event_id, event_name, source_ip, aws_region, principal_arn, access_key_id,
            user_agent, vpc_endpoint_id,
+           -- the session (role + session name), and the role it belongs to
            CASE WHEN starts_with(access_key_id, 'ASIA') AND session_issuer_arn IS NOT NULL
                     THEN session_issuer_arn || '/' || coalesce(session_name, '')
                 WHEN starts_with(access_key_id, 'ASIA') THEN principal_arn
-                ELSE access_key_id END AS identity
+                ELSE access_key_id END AS identity,
+           CASE WHEN starts_with(access_key_id, 'ASIA')
+                    THEN coalesce(session_issuer_arn, principal_arn)
+                ELSE access_key_id END AS role_identity,
+           -- roles are judged by network (/24): scanners, NAT and service egress rotate within one
+           CASE WHEN starts_with(access_key_id, 'ASIA') AND NOT contains(source_ip, ':')
+                    THEN regexp_replace(source_ip, '\.\d+$', '.0/24')
+                ELSE source_ip END AS net
     FROM cloudtrail
     WHERE access_key_id IS NOT NULL AND source_is_ip AND invoked_by IS NULL
       AND coalesce(user_agent, '') NOT LIKE '%AWS_Lambda_%'
@@ -40,8 +50,16 @@ keyed AS (
 identity_first AS (
     SELECT identity, min(event_time) AS first_any FROM keyed GROUP BY identity
 ),
+role_first AS (
+    SELECT role_identity, min(event_time) AS role_first_any FROM keyed GROUP BY ALL
+),
+role_nets AS (    -- a new session name is not news from a network its role already used
+    SELECT role_identity, net, min(event_time) AS net_first FROM keyed GROUP BY ALL
+),
 pairs AS (
     SELECT identity, source_ip,
+           any_value(role_identity)        AS role_identity,
+           any_value(net)                  AS net,
            min(event_time)                 AS first_time,
            max(event_time)                 AS last_time,
            count(*)                        AS events,
@@ -75,8 +93,12 @@ SELECT
     p.last_time
 FROM pairs p
 JOIN identity_first f USING (identity)
+JOIN role_first rf ON rf.role_identity = p.role_identity
+JOIN role_nets rn ON rn.role_identity = p.role_identity AND rn.net = p.net
 CROSS JOIN bounds b
 WHERE p.first_time >= b.learn_end
+  AND (NOT starts_with(p.access_key_id, 'ASIA')   -- a key: the pair is new by construction
+       OR (rf.role_first_any < p.first_time AND rn.net_first >= p.first_time))
   AND NOT p.via_endpoint
   AND NOT regexp_matches(p.source_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fd|fe80)')
   AND ($from_time::TIMESTAMPTZ IS NULL OR p.first_time >= $from_time::TIMESTAMPTZ)

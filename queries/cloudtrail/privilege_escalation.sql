@@ -16,7 +16,9 @@ description: >
   pass a role to something the caller controls (iam:PassRole is never logged itself, so
   RunInstances with an instance profile, CreateFunction, CreateStack with a role, Glue, SageMaker,
   CodeBuild, ECS, Data Pipeline, App Runner), plus code or commands pushed into what already has a
-  role (UpdateFunctionCode, SSM SendCommand, EC2 Instance Connect). One row per call with its
+  role (UpdateFunctionCode, SSM SendCommand, EC2 Instance Connect). A refused CreateUser,
+  CreateRole or CreateAccessKey for oneself is probing for a new identity too (when they succeed
+  they are persistence: iam_credentials_created). One row per call with its
   outcome: a succeeded grant of admin (AdministratorAccess, IAMFullAccess, Action "*" or "iam:*",
   an admin group) is critical, other successes high, denied and dry-run attempts medium, other
   failures low. AWS's quarantine and deny-only policies (a responder's AWSDenyAll) are not
@@ -40,7 +42,7 @@ WITH calls AS (
             'iam:AttachGroupPolicy', 'iam:AttachRolePolicy', 'iam:PutUserPolicy', 'iam:PutGroupPolicy',
             'iam:PutRolePolicy', 'iam:AddUserToGroup', 'iam:UpdateAssumeRolePolicy',
             'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
-            'iam:AddRoleToInstanceProfile', 'iam:DeleteUserPermissionsBoundary',
+            'iam:CreateUser', 'iam:CreateRole', 'iam:AddRoleToInstanceProfile', 'iam:DeleteUserPermissionsBoundary',
             'iam:DeleteRolePermissionsBoundary',
             'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:AssociateIamInstanceProfile',
             'ec2:ReplaceIamInstanceProfileAssociation', 'ec2:ModifyInstanceAttribute',
@@ -69,6 +71,7 @@ relevant AS (
            OR (event_name = 'AddUserToGroup' AND group_name ILIKE '%admin%') AS admin_grant,
            CASE WHEN api IN ('iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
                              'iam:UpdateAssumeRolePolicy') THEN 'principal-access'
+                WHEN api IN ('iam:CreateUser', 'iam:CreateRole') THEN 'new-principal'
                 WHEN starts_with(api, 'iam:') THEN 'self-escalation'
                 WHEN api IN ('ec2:RunInstances', 'ec2:RequestSpotInstances', 'lambda:CreateFunction20150331',
                              'glue:CreateDevEndpoint', 'glue:CreateJob', 'cloudformation:CreateStack',
@@ -102,8 +105,11 @@ relevant AS (
                 THEN (request_parameters -> '$.userData') IS NOT NULL
             WHEN api IN ('cloudformation:CreateStack', 'cloudformation:UpdateStack')
                 THEN (request_parameters -> '$.roleARN') IS NOT NULL
-            WHEN api = 'iam:CreateAccessKey'   -- for another user; one's own key is persistence
-                THEN target_user_name IS NOT NULL AND target_user_name <> coalesce(user_name, '')
+            WHEN api = 'iam:CreateAccessKey'   -- for another user; one's own new key is persistence
+                THEN (target_user_name IS NOT NULL AND target_user_name <> coalesce(user_name, ''))
+                     OR outcome <> 'success'
+            WHEN api IN ('iam:CreateUser', 'iam:CreateRole')   -- a new identity: probing when refused
+                THEN outcome <> 'success'
             ELSE true END
       AND NOT coalesce(regexp_matches(policy_arn, 'AWSCompromisedKeyQuarantine|/AWSDenyAll$'), false)
       AND coalesce(policy_name, '') NOT IN ('AWSExposedCredentialPolicy_DO_NOT_REMOVE', 'AWSRevokeOlderSessions')

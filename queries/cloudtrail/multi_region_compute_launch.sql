@@ -1,0 +1,86 @@
+/* ---
+id: multi_region_compute_launch
+title: Compute launched (or attempted) across many regions in a short window
+kind: detection
+sources: [cloudtrail]
+tactic: impact
+attack: [TA0040:T1496, TA0002:T1578.002]
+severity: high
+params:
+  gap_minutes: {type: INTEGER, default: 15, description: a pause this long ends a wave}
+  min_regions: {type: INTEGER, default: 3}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  Miners launch in every region they can within minutes: RunInstances, RequestSpotInstances,
+  RequestSpotFleet, CreateFleet, RunScheduledInstances, Auto Scaling groups, Lightsail instances.
+  One row per launch call of a wave (one principal, no pause of gap_minutes) that touched at least
+  min_regions regions, with its outcome and error (vCPU limits, capacity, account verification and
+  denials prove intent), the instances granted and their types, and the wave's attempted and
+  succeeded regions. Calls AWS services make for Auto Scaling are not waves.
+falsepositives: [Planned multi-region deployments, disaster-recovery drills]
+--- */
+WITH launches AS (
+    SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
+           outcome, error_code,
+           coalesce(session_issuer_arn, principal_arn) AS actor_id,
+           list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
+                                            '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances,
+           list_distinct(regexp_extract_all(coalesce(request_parameters::VARCHAR, '') || ' ' ||
+                                            coalesce(response_elements::VARCHAR, ''),
+                                            '"(?i:instanceType|bundleId)"\s*:\s*"([a-z0-9-]+\.?[a-z0-9_]+)"', 1)) AS instance_types
+    FROM cloudtrail
+    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+            'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
+            'ec2:RunScheduledInstances', 'autoscaling:CreateAutoScalingGroup',
+            'lightsail:CreateInstances', 'lightsail:CreateInstancesFromSnapshot')
+      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+      AND principal_arn IS NOT NULL
+      AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
+      AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
+),
+marked AS (
+    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > to_minutes($gap_minutes)
+                   THEN 1 ELSE 0 END AS starts
+    FROM launches
+    WINDOW w AS (PARTITION BY actor_id ORDER BY event_time, event_id)
+),
+waves AS (
+    SELECT *, sum(starts) OVER (PARTITION BY actor_id ORDER BY event_time, event_id
+                                ROWS UNBOUNDED PRECEDING) AS wave
+    FROM marked
+),
+wave_stats AS (
+    SELECT actor_id, wave,
+           count(DISTINCT aws_region) AS regions,
+           list_sort(list_distinct(list(aws_region))) AS regions_attempted,
+           coalesce(list_sort(list_distinct(list(aws_region) FILTER (outcome = 'success'))), []) AS regions_succeeded,
+           min(event_time) AS wave_start, max(event_time) AS wave_end
+    FROM waves
+    GROUP BY actor_id, wave
+    HAVING count(DISTINCT aws_region) >= $min_regions
+)
+SELECT
+    w.event_time,
+    'multi_region_compute_launch'  AS detection,
+    CASE WHEN w.outcome = 'success' THEN 'high' ELSE 'medium' END AS severity,
+    'impact'                       AS tactic,
+    w.principal_arn,
+    w.access_key_id,
+    w.source_ip,
+    w.aws_region                   AS region,
+    nullif(array_to_string(w.instances, ','), '') AS resource,
+    w.event_id,
+    w.event_name,
+    w.outcome,
+    w.error_code,
+    w.instances,
+    w.instance_types,
+    s.regions                      AS wave_regions,
+    s.regions_attempted,
+    s.regions_succeeded,
+    s.wave_start,
+    s.wave_end
+FROM waves w
+JOIN wave_stats s USING (actor_id, wave)
+ORDER BY w.event_time, w.event_id

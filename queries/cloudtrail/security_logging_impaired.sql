@@ -1,0 +1,85 @@
+/* ---
+id: security_logging_impaired
+title: Audit logging or threat detection stopped, deleted or narrowed
+kind: detection
+sources: [cloudtrail]
+tactic: defense_evasion
+attack: [TA0005:T1562.008, TA0005:T1562.001, TA0005:T1666]
+severity: high
+params:
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  CloudTrail StopLogging, DeleteTrail, UpdateTrail, Put(Event|Insight)Selectors, event data
+  stores stopped or deleted; VPC DeleteFlowLogs; GuardDuty detectors deleted, disabled or cut
+  from the administrator account, trusted IP lists changed; Security Hub, Config recorders and
+  delivery channels, Macie, Inspector and Access Analyzer disabled or deleted; Route 53 Resolver
+  query logging removed; LeaveOrganization. Attempts count even when they fail (a trail that was
+  not found, an access denial) at lower severity: high when it worked (medium for changes that
+  only reconfigure, such as UpdateTrail or selectors that still record management events), low
+  when it did not.
+falsepositives: [Planned changes to logging architecture, tear-down of test accounts]
+--- */
+WITH calls AS (
+    SELECT *, split_part(event_source, '.', 1) || ':' || event_name AS api,
+           request_parameters::VARCHAR AS req
+    FROM cloudtrail
+    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+            'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail',
+            'cloudtrail:PutEventSelectors', 'cloudtrail:PutInsightSelectors',
+            'cloudtrail:DeleteEventDataStore', 'cloudtrail:StopEventDataStoreIngestion',
+            'ec2:DeleteFlowLogs',
+            'guardduty:DeleteDetector', 'guardduty:UpdateDetector', 'guardduty:DisassociateFromMasterAccount',
+            'guardduty:DisassociateFromAdministratorAccount', 'guardduty:DeleteMembers',
+            'guardduty:DisassociateMembers', 'guardduty:StopMonitoringMembers',
+            'guardduty:CreateIPSet', 'guardduty:UpdateIPSet', 'guardduty:DeletePublishingDestination',
+            'securityhub:DisableSecurityHub', 'securityhub:BatchDisableStandards',
+            'config:StopConfigurationRecorder', 'config:DeleteConfigurationRecorder',
+            'config:DeleteDeliveryChannel',
+            'macie2:DisableMacie', 'inspector2:Disable', 'access-analyzer:DeleteAnalyzer',
+            'route53resolver:DeleteResolverQueryLogConfig',
+            'route53resolver:DisassociateResolverQueryLogConfig',
+            'organizations:LeaveOrganization')
+      AND invoked_by IS NULL
+      AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
+      AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
+),
+judged AS (
+    SELECT *,
+           CASE WHEN api = 'guardduty:UpdateDetector'
+                    THEN regexp_matches(req, '"enable"\s*:\s*false')
+                WHEN api = 'cloudtrail:PutEventSelectors'
+                    THEN regexp_matches(req, '(?i)"includeManagementEvents"\s*:\s*false|"readWriteType"\s*:\s*"(None|ReadOnly)"|"excludeManagementEventSources"\s*:\s*\[\s*"')
+                         OR regexp_matches(req, '"advancedEventSelectors"') AND NOT regexp_matches(req, '"Management"')
+                WHEN api IN ('cloudtrail:UpdateTrail', 'cloudtrail:PutInsightSelectors') THEN false
+                ELSE true END AS disables
+    FROM calls
+)
+SELECT
+    event_time,
+    'security_logging_impaired'  AS detection,
+    CASE WHEN outcome <> 'success' THEN 'low'
+         WHEN disables THEN 'high'
+         ELSE 'medium' END       AS severity,
+    'defense_evasion'            AS tactic,
+    principal_arn,
+    access_key_id,
+    source_ip,
+    aws_region                   AS region,
+    coalesce(json_extract_string(request_parameters, '$.name'),
+             json_extract_string(request_parameters, '$.trailName'),
+             json_extract_string(request_parameters, '$.detectorId'),
+             json_extract_string(request_parameters, '$.configurationRecorderName'),
+             json_extract_string(request_parameters, '$.deliveryChannelName'),
+             json_extract_string(request_parameters, '$.resolverQueryLogConfigId'),
+             json_extract_string(request_parameters, '$.analyzerName'),
+             nullif(array_to_string(list_distinct(regexp_extract_all(req, '(fl-[0-9a-f]+)', 1)), ','), ''),
+             event_name)         AS resource,
+    event_id,
+    event_name,
+    outcome,
+    error_code,
+    disables
+FROM judged
+WHERE disables OR api <> 'guardduty:UpdateDetector'   -- a detector left enabled is not impaired
+ORDER BY event_time, event_id
