@@ -5,3 +5,4 @@ Each module registers its commands on `forensics.cli.app` when imported; list it
 
 from . import investigate  # noqa: F401, I001  (investigate, profile, budget)
 from . import sample_demo  # noqa: F401  (sample, demo)
+from . import report  # noqa: F401  (report)
