@@ -19,7 +19,7 @@ from . import calls
 from .baseline_people import tanaka_actor
 from .clock import utc
 from .containment import contain
-from .identities import ATTACKER_BOTO3, ATTACKER_CLI, aws_internal, iam_user
+from .identities import ATTACKER_BOTO3, ATTACKER_CLI, Actor, aws_internal, iam_user
 from .ids import Ids, derive
 from .mining import LAUNCH_PLAN, Launch, launch_wave
 from .records import DRY_RUN, Recorder, ec2_explicit_deny, explicit_deny, not_authorized
@@ -112,7 +112,7 @@ def _owner_at_work(story: Recorder, world: World) -> None:
         story.add("owner", t, make(tanaka_actor(world, command)))
 
 
-def _recon(story: Recorder, world: World, actor: Any) -> None:
+def _recon(story: Recorder, world: World, actor: Actor) -> None:
     user = world.tanaka
     t = FIRST_USE
     story.add("intrusion", t, calls.sts(actor, "GetCallerIdentity"))
@@ -139,7 +139,7 @@ def _recon(story: Recorder, world: World, actor: Any) -> None:
     story.add("intrusion", t + 31, calls.ec2(actor, GLOBAL_REGION, "DescribeInstances"))
 
 
-def _escalation(story: Recorder, world: World, actor: Any) -> None:
+def _escalation(story: Recorder, world: World, actor: Actor) -> None:
     """Classic paths to admin; PowerUserAccess allows none of them."""
     user = world.tanaka
     admin_doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
@@ -175,7 +175,7 @@ def _escalation(story: Recorder, world: World, actor: Any) -> None:
         t += 5 + story.ids.rng.randrange(4)
 
 
-def _pre_launch(story: Recorder, world: World, actor: Any) -> None:
+def _pre_launch(story: Recorder, world: World, actor: Actor) -> None:
     """How big can we go, and where? Then a dry run to prove RunInstances is allowed."""
     t = FIRST_USE + 139
     story.add("intrusion", t, calls.ec2(actor, GLOBAL_REGION, "DescribeRegions", {"regionSet": {}}))
@@ -203,7 +203,7 @@ def _pre_launch(story: Recorder, world: World, actor: Any) -> None:
     story.add("intrusion", t + 6, calls.ec2(actor, GLOBAL_REGION, "RunInstances", params, error=DRY_RUN))
 
 
-def _poll(story: Recorder, actor: Any, launches: list[Launch]) -> None:
+def _poll(story: Recorder, actor: Actor, launches: list[Launch]) -> None:
     """The script checks its instances came up."""
     t = LAUNCH_START + 14 * 60
     for launch in launches:
@@ -217,7 +217,7 @@ def _poll(story: Recorder, actor: Any, launches: list[Launch]) -> None:
             t += 3
 
 
-def _after_quarantine(story: Recorder, world: World, actor: Any) -> None:
+def _after_quarantine(story: Recorder, world: World, actor: Actor) -> None:
     """The script goes on; AWS's policy now denies launches, IAM writes and S3 listing."""
     arn = world.tanaka.arn
     ids = story.ids

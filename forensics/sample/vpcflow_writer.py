@@ -133,7 +133,8 @@ def _web_traffic(world: World, w: int, rng: Random) -> list[dict[str, Any]]:
     database and, through the NAT gateway, AWS APIs. Internet scanners are rejected."""
     out = []
     for _ in range(rng.randint(5, 11)):
-        client = f"{rng.choice(CLIENT_NETS)}{rng.randrange(1, 255)}.{rng.randrange(1, 255)}"
+        net, b, c, d = rng.choice(CLIENT_NETS), rng.randrange(256), rng.randrange(256), rng.randrange(1, 255)
+        client = f"{net}{b}.{c}.{d}"
         alb = rng.choice(world.alb)
         port, start = rng.randrange(32768, 60999), w + rng.randrange(200)
         end = start + rng.randrange(5, 90)
@@ -161,6 +162,8 @@ def _web_traffic(world: World, w: int, rng: Random) -> list[dict[str, Any]]:
         port = rng.randrange(32768, 60999)
         out.append(_flow(host.private_ip, api, port, 443, 14, 190, start, start + 4, eni=world.nat.eni))
         out.append(_flow(api, WEB_NAT_IP, 443, port, 12, 1100, start, start + 4, eni=world.nat.eni))
+    if w % HOUR == 0:  # the idle standby database: no traffic in the capture window
+        out.append({"eni": world.rds_standby.eni, "start": w, "end": w + 57, "log-status": "NODATA"})
     for _ in range(rng.randint(0, 3)):
         scanner = f"{rng.choice(SCANNERS)}{rng.randrange(1, 255)}"
         start = w + rng.randrange(280)
@@ -222,9 +225,9 @@ def _line(log: FlowLog, flow: dict[str, Any], az_id: str) -> str:
         "region": log.region,
         "interface-id": flow["eni"],
         "flow-direction": flow.get("direction", "-"),
-        "pkt-srcaddr": flow["srcaddr"],
-        "pkt-dstaddr": flow["dstaddr"],
-        "tcp-flags": "19" if flow["action"] == "ACCEPT" else "2",
+        "pkt-srcaddr": flow.get("srcaddr", "-"),
+        "pkt-dstaddr": flow.get("dstaddr", "-"),
+        "tcp-flags": {"ACCEPT": "19", "REJECT": "2"}.get(flow.get("action", "-"), "-"),
         "traffic-path": "8" if egress else "-",
         "az-id": az_id,
         **flow,

@@ -114,6 +114,7 @@ class World:
     prod_subnets: tuple[str, str]
     alb: tuple[Host, Host]
     rds: Host
+    rds_standby: Host  # the Multi-AZ standby: idle, so its flow records say NODATA
     nat: Host
     nat_gateway_id: str
     default_vpcs: dict[str, str] = field(default_factory=dict)
@@ -158,6 +159,7 @@ def build_world(seed: int) -> World:
             Host("-", ids.resource("eni"), "10.20.2.88"),
         ),
         rds=Host("-", ids.resource("eni"), "10.20.21.9"),
+        rds_standby=Host("-", ids.resource("eni"), "10.20.22.9"),
         nat=Host("-", ids.resource("eni"), "10.20.1.200"),
         nat_gateway_id=ids.resource("nat"),
         kms_key_id=ids.uuid(),
