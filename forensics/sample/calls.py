@@ -53,17 +53,12 @@ def simple(actor: Actor, service: str, name: str, region: str, read_only: bool, 
     return Call(actor, f"{service}.amazonaws.com", name, region, read_only, **kw)
 
 
-def s3_object(
-    actor: Actor, name: str, bucket: str, key: str, region: str, size: int, ids: Ids | None = None
-) -> Call:
+def s3_object(actor: Actor, name: str, bucket: str, key: str, region: str, size: int) -> Call:
     """An S3 object-level data event (eventCategory Data, managementEvent false)."""
     host = f"{bucket}.s3.{region}.amazonaws.com"
     params: dict[str, Any] = {"bucketName": bucket, "Host": host, "key": key}
     read_only = name in ("GetObject", "HeadObject")
-    response = None
-    if name == "PutObject":
-        params = {"bucketName": bucket, "Host": host, "key": key}
-        response = {"x-amz-server-side-encryption": "AES256"}
+    response = {"x-amz-server-side-encryption": "AES256"} if name == "PutObject" else None
     return Call(
         actor,
         "s3.amazonaws.com",

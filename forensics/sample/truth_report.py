@@ -86,7 +86,7 @@ def build_truth(
     t_first = epoch(first["eventTime"])
     # baseline records share one dict per call across copies: take times from the observer
     key_times = sorted(t for t, _ in obs.key_events)
-    late = sorted((e for t, e in obs.key_events if t >= t_first), key=lambda e: e["eventTime"])
+    late = [e for t, e in sorted(obs.key_events, key=lambda te: te[0]) if t >= t_first]
     attacker_ips = sorted({e["sourceIPAddress"] for e in late} - owner_ips)
     intrusion = [e for e in late if e["sourceIPAddress"] in attacker_ips]
     used = {r for r, t in obs.first_write.items() if t < t_first} | billed_regions(rows, t_first)
