@@ -79,9 +79,25 @@ def _from_key(ctx: Ctx, follow: Follow, key: str) -> None:
         "SELECT DISTINCT access_key_id, principal_arn FROM cloudtrail WHERE access_key_id = $k",
         k=key,
     )
-    if not rows:
+    if rows:
+        _add_identities(follow, rows)
+        return
+    # A key minted in the evidence but never used: the story is its minter's.
+    minters = ctx.rows(
+        """SELECT DISTINCT access_key_id, principal_arn, source_ip, source_is_ip, invoked_by
+           FROM cloudtrail
+           WHERE list_contains(CAST($minting AS VARCHAR[]), event_name) AND outcome = 'success'
+             AND (created_access_key_id = $k
+                  OR json_extract_string(response_elements, '$.credentials.accessKeyId') = $k)""",
+        minting=MINTING,
+        k=key,
+    )
+    if not minters:
         raise IndicatorNotFoundError(f"access key {key} has no CloudTrail event in the case")
-    _add_identities(follow, rows)
+    _add_identities(follow, minters)
+    for row in minters:
+        if row["source_is_ip"] and not row["invoked_by"] and row["source_ip"] not in follow.seed_ips:
+            follow.seed_ips.append(row["source_ip"])
 
 
 def _from_principal(ctx: Ctx, follow: Follow, arn: str) -> None:

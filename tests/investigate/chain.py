@@ -16,6 +16,7 @@ BOB_OLD_KEY = "AKIABOB000000000OLD1"
 BOB_NEW_KEY = "AKIABOB00000MINTED01"
 SVC_KEY = "AKIASVC00000MINTED02"
 ROLE_KEY = "ASIAOPS00000SESSION1"
+DAVE_KEY = "AKIADAVE0000UNUSED03"  # minted, never used
 ALICE_ARN = f"arn:aws:iam::{ACCOUNT}:user/alice"
 BOB_ARN = f"arn:aws:iam::{ACCOUNT}:user/bob"
 SVC_ARN = f"arn:aws:iam::{ACCOUNT}:user/backup-svc"
@@ -164,6 +165,16 @@ def _attack(trail: Trail, alice: dict) -> None:
         ATTACKER,
         EVIL_CLI,
         params={"userName": "backup-svc", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    )
+    trail.add(
+        at + timedelta(seconds=100),
+        "iam",
+        "CreateAccessKey",
+        alice,
+        ATTACKER,
+        EVIL_CLI,
+        params={"userName": "dave"},
+        response={"accessKey": {"userName": "dave", "accessKeyId": DAVE_KEY, "status": "Active"}},
     )
     # The ops-admin role session reads secrets from the first address.
     role = session("ops-admin", "x", ROLE_KEY)

@@ -46,8 +46,9 @@ def test_first_use_is_the_attackers_first_call(story: dict) -> None:
 
 
 def test_minted_keys_created_user_and_role_session_are_followed(story: dict) -> None:
-    assert story["derived_credentials"] == [chain.BOB_NEW_KEY, chain.ROLE_KEY, chain.SVC_ARN, chain.SVC_KEY]
-    assert set(story["access_keys"]) == {chain.ALICE_KEY, chain.BOB_NEW_KEY, chain.ROLE_KEY, chain.SVC_KEY}
+    minted = [chain.BOB_NEW_KEY, chain.ROLE_KEY, chain.SVC_ARN, chain.SVC_KEY, chain.DAVE_KEY]
+    assert story["derived_credentials"] == minted
+    assert set(story["access_keys"]) == {chain.ALICE_KEY} | set(minted) - {chain.SVC_ARN}
     assert set(story["principals"]) == {chain.ALICE_ARN, chain.BOB_ARN, chain.SVC_ARN, chain.ROLE_SESSION_ARN}
     assert story["source_ips"] == [chain.ATTACKER, chain.ATTACKER_2]
 
@@ -67,7 +68,7 @@ def test_the_minted_keys_launches_are_the_intrusions(story: dict) -> None:
 
 def test_the_owner_ci_bob_and_invoked_by_are_not_attributed(story: dict, raw_events) -> None:
     expected = [e for e in raw_events if e["source_ip"] in INTRUDER_ADDRESSES]
-    assert story["attribution"]["events"] == len(expected) == 14
+    assert story["attribution"]["events"] == len(expected) == 15
     counted = sum(p["events"] for p in story["phases"] if p["phase"] not in ("aws_response", "containment"))
     assert counted == len(expected)
     # alice's office calls during the attack (one of them denied) stay out.
@@ -98,7 +99,7 @@ def test_phases_place_the_chain(story: dict) -> None:
     assert phases["impact"]["events"] == 2
     assert phases["containment"]["events"] == 4
     esc = story["escalation_attempts"]
-    assert (esc["total"], esc["succeeded"], esc["denied"]) == (4, 4, 0)
+    assert (esc["total"], esc["succeeded"], esc["denied"]) == (5, 5, 0)
 
 
 def test_containment_and_what_still_runs(story: dict) -> None:
@@ -145,6 +146,14 @@ def test_the_role_session_from_its_principal_and_its_address(chain_case: Path) -
     assert by_arn["attribution"]["events"] == 3
     assert by_ip["first_use"]["time"] == "2026-10-20T03:10:05Z"
     assert chain.BOB_NEW_KEY in by_ip["derived_credentials"]
+
+
+def test_a_minted_but_unused_key_leads_to_its_minter(chain_case: Path) -> None:
+    with forensics.Case(chain_case, read_only=True) as case:
+        story = case.investigate(access_key=chain.DAVE_KEY)
+    assert story["first_use"]["time"] == "2026-10-20T03:10:05Z"
+    assert chain.DAVE_KEY in story["derived_credentials"]
+    assert story["principal_arn"] == chain.ALICE_ARN
 
 
 def test_an_indicator_not_in_the_case(chain_case: Path) -> None:
