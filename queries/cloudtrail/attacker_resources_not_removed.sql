@@ -1,0 +1,123 @@
+/* ---
+id: attacker_resources_not_removed
+title: What the intruder created and nobody removed (instances still running, users and keys left)
+kind: detection
+sources: [cloudtrail]
+tactic: containment
+attack: [TA0040:T1496, TA0003:T1136.003]
+severity: high
+params:
+  gap_minutes: {type: INTEGER, default: 15, description: launches this close together form one wave}
+  min_regions: {type: INTEGER, default: 3}
+  grace_minutes: {type: INTEGER, default: 60}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  Responders miss things: a region nobody looked at keeps mining, a backdoor key stays active.
+  Instances count as the intruder's when their launch was part of a multi-region wave
+  (min_regions within gap_minutes of each other) or went to a region the account did not use
+  (DESIGN.md); IAM users and access keys count when they were created from an address that was
+  refused IAM writes (the same hands that probed for escalation). Reported when the evidence
+  never shows them terminated or deleted, as of the end of the evidence.
+falsepositives: [Resources removed after the evidence was exported, or by a path not logged here]
+--- */
+WITH launches AS (
+    SELECT event_time, event_id, aws_region, principal_arn, access_key_id, source_ip,
+           coalesce(session_issuer_arn, principal_arn) AS actor_id, instance_type,
+           list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1)) AS instances
+    FROM cloudtrail
+    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
+      AND event_source = 'ec2.amazonaws.com' AND outcome = 'success'
+      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+),
+attempts AS (
+    SELECT event_time, aws_region, coalesce(session_issuer_arn, principal_arn) AS actor_id
+    FROM cloudtrail
+    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RequestSpotInstances',
+                         'RunScheduledInstances')
+      AND event_source = 'ec2.amazonaws.com' AND invoked_by IS NULL
+),
+wave AS (   -- launches with attempts in min_regions regions around them
+    SELECT l.event_id
+    FROM launches l JOIN attempts a
+      ON a.actor_id = l.actor_id
+     AND a.event_time BETWEEN l.event_time - to_minutes($gap_minutes) AND l.event_time + to_minutes($gap_minutes)
+    GROUP BY l.event_id
+    HAVING count(DISTINCT a.aws_region) >= $min_regions
+),
+writes AS (
+    SELECT aws_region AS region, min(event_time) AS first_use
+    FROM cloudtrail
+    WHERE NOT read_only AND outcome = 'success'
+      AND coalesce(event_type, 'AwsApiCall') IN ('AwsApiCall', 'AwsConsoleAction')
+      AND split_part(event_source, '.', 1) NOT IN (
+            'iam', 'sts', 'organizations', 'cloudfront', 'route53', 'route53domains', 'support',
+            'health', 'globalaccelerator', 'waf', 'budgets', 'ce', 'cur', 'account', 'signin',
+            'billingconsole', 'billing', 'artifact', 'trustedadvisor', 'pricing', 'shield',
+            'notifications', 'freetier', 'sso')
+    GROUP BY ALL
+),
+suspect_instances AS (
+    SELECT l.*, unnest(l.instances) AS instance_id,
+           l.event_id IN (SELECT event_id FROM wave) AS in_wave,
+           w.first_use IS NULL OR w.first_use > l.event_time - to_minutes($grace_minutes) AS unused_region
+    FROM launches l LEFT JOIN writes w ON w.region = l.aws_region
+),
+terminated AS (
+    SELECT DISTINCT unnest(instance_ids) AS instance_id
+    FROM cloudtrail
+    WHERE event_name = 'TerminateInstances' AND outcome = 'success' AND instance_ids IS NOT NULL
+),
+probers AS (   -- addresses refused IAM writes
+    SELECT DISTINCT principal_arn, source_ip FROM cloudtrail
+    WHERE event_source = 'iam.amazonaws.com' AND NOT read_only AND outcome = 'denied'
+),
+iam_created AS (
+    SELECT c.event_time, c.event_id, c.aws_region, c.principal_arn, c.access_key_id, c.source_ip,
+           c.event_name,
+           CASE WHEN c.event_name = 'CreateUser' THEN c.target_user_name ELSE c.created_access_key_id END AS created
+    FROM cloudtrail c SEMI JOIN probers p ON p.principal_arn = c.principal_arn AND p.source_ip = c.source_ip
+    WHERE c.event_name IN ('CreateUser', 'CreateAccessKey') AND c.event_source = 'iam.amazonaws.com'
+      AND c.outcome = 'success'
+),
+iam_removed AS (
+    SELECT DISTINCT coalesce(CASE WHEN event_name = 'DeleteUser' THEN target_user_name END,
+                             json_extract_string(request_parameters, '$.accessKeyId')) AS removed
+    FROM cloudtrail
+    WHERE event_name IN ('DeleteUser', 'DeleteAccessKey') AND outcome = 'success'
+),
+evidence_end AS (SELECT max(event_time) AS t FROM cloudtrail),
+leftovers AS (
+    SELECT s.event_time, s.event_id, s.aws_region, s.principal_arn, s.access_key_id, s.source_ip,
+           s.instance_id AS resource, 'instance' AS kind, s.instance_type,
+           CASE WHEN s.in_wave AND s.unused_region THEN 'multi-region wave, unused region'
+                WHEN s.in_wave THEN 'multi-region wave' ELSE 'unused region' END AS why
+    FROM suspect_instances s
+    WHERE (s.in_wave OR s.unused_region)
+      AND s.instance_id NOT IN (SELECT instance_id FROM terminated)
+    UNION ALL
+    SELECT i.event_time, i.event_id, i.aws_region, i.principal_arn, i.access_key_id, i.source_ip,
+           i.created, CASE WHEN i.event_name = 'CreateUser' THEN 'iam user' ELSE 'access key' END,
+           NULL, 'created from an address refused IAM writes'
+    FROM iam_created i
+    WHERE i.created IS NOT NULL AND i.created NOT IN (SELECT removed FROM iam_removed WHERE removed IS NOT NULL)
+)
+SELECT
+    l.event_time,
+    'attacker_resources_not_removed'  AS detection,
+    'high'                            AS severity,
+    'containment'                     AS tactic,
+    l.principal_arn,
+    l.access_key_id,
+    l.source_ip,
+    l.aws_region                      AS region,
+    l.resource,
+    l.event_id,
+    l.kind,
+    l.instance_type,
+    l.why,
+    e.t                               AS still_present_at
+FROM leftovers l CROSS JOIN evidence_end e
+WHERE ($from_time::TIMESTAMPTZ IS NULL OR l.event_time >= $from_time::TIMESTAMPTZ)
+  AND ($to_time::TIMESTAMPTZ IS NULL OR l.event_time <= $to_time::TIMESTAMPTZ)
+ORDER BY l.event_time, l.resource
