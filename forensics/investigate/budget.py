@@ -19,7 +19,7 @@ from .context import Ctx, Scope, iso, parse_time, seconds
 
 HOURLY_SQL = """
 SELECT date_trunc('hour', usage_start) AS hour, sum(cost) AS cost, count(*) AS items,
-       max(usage_end - usage_start) AS longest
+       count(*) FILTER (WHERE usage_end - usage_start > INTERVAL 1 HOUR) AS longer
 FROM billing
 WHERE usage_start >= $start AND usage_start < $end AND cost IS NOT NULL
 GROUP BY ALL ORDER BY hour
@@ -48,8 +48,9 @@ def replay(
         raise ForensicsError("the monthly budget must be a positive amount")
     ctx = Ctx(con, Scope())
     try:
-        first_use = parse_time((story or {}).get("first_use", {}) and story["first_use"]["time"])
-        quarantine = parse_time(((story or {}).get("aws_quarantine") or {}).get("time"))
+        story = story or {}
+        first_use = parse_time((story.get("first_use") or {}).get("time"))
+        quarantine = parse_time((story.get("aws_quarantine") or {}).get("time"))
         if month is None:
             if first_use is not None:
                 month = first_use.strftime("%Y-%m")
@@ -95,13 +96,16 @@ def replay(
                 "after_quarantine_with_lag_s": seconds(quarantine, lagged),
             }
         )
-    daily = any(r["longest"] is not None and r["longest"] > timedelta(hours=1) for r in hours)
+    longer = sum(r["longer"] for r in hours)
+    items = sum(r["items"] for r in hours)
     return {
         "month": month,
         "budget": budget,
         "currency": currency or "USD",
         "lag_hours": lag_hours,
-        "granularity": "daily" if daily else "hourly",
+        # Line items longer than an hour (daily CUR, some Lambda rows) count in their first hour.
+        "granularity": "hourly" if longer * 2 < items else "daily",
+        "items_longer_than_an_hour": longer,
         "month_to_date": round(cumulative, 2),
         "billed_hours": len(hours),
         "first_use": iso(first_use),

@@ -4,6 +4,7 @@ over the case's rows, Python over the CUR file itself)."""
 from __future__ import annotations
 
 import csv
+import json
 import gzip
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -143,3 +144,16 @@ def test_cli_profile_and_budget(sample_case: Path, ground_truth: dict) -> None:
     assert md.exit_code == 0 and "# Profile: region `ap-south-1`" in md.stdout
     missing = runner.invoke(app, ["profile", "203.0.113.250", "--case", str(sample_case)])
     assert missing.exit_code == 1
+
+
+def test_cli_budget_without_an_indicator(sample_case: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["budget", "--case", str(sample_case), "--amount", "1000", "--threshold", "20", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["first_use"] is None and [a["threshold_pct"] for a in doc["alerts"]] == [20.0]
+    bad = runner.invoke(app, ["budget", "--case", str(sample_case), "--amount", "1000", "--month", "2026-13"])
+    assert bad.exit_code == 2
