@@ -4,8 +4,8 @@ over the case's rows, Python over the CUR file itself)."""
 from __future__ import annotations
 
 import csv
-import json
 import gzip
+import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
