@@ -263,7 +263,10 @@ def write_evidence(folder: Path, case: dict[str, Any], suite: dict[str, Any], se
         records = cloudtrail_records(case["cloudtrail"], actors, defaults, seed)
         (folder / "cloudtrail.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
     if case.get("vpcflow"):
-        (folder / "flows.log").write_text(_text(case["vpcflow"]), encoding="utf-8")
+        base = str(
+            {**(suite.get("defaults") or {}), **(case.get("defaults") or {})}.get("date", DEFAULT_DATE)
+        )
+        (folder / "flows.log").write_text(flow_lines(case["vpcflow"], base), encoding="utf-8")
     if case.get("billing"):
         (folder / "cur.csv").write_text(_text(case["billing"]), encoding="utf-8")
     findings = case.get("findings")
@@ -274,6 +277,24 @@ def write_evidence(folder: Path, case: dict[str, Any], suite: dict[str, Any], se
         (folder / name).write_text(
             content if isinstance(content, str) else json.dumps(content), encoding="utf-8"
         )
+
+
+def flow_lines(spec: Any, base: str = DEFAULT_DATE) -> str:
+    """Flow log text: verbatim lines, or `{row: "... {start} {end} ...", at, repeat, every}` entries
+    whose `{start}`/`{end}` become Unix seconds, one line per `every` seconds (a steady stream)."""
+    if isinstance(spec, str):
+        return spec
+    out: list[str] = []
+    for entry in spec:
+        if isinstance(entry, str):
+            out.append(entry)
+            continue
+        first = parse_time(entry.get("at", "00:00:00"), base)
+        every = int(entry.get("every", 300))
+        for j in range(int(entry.get("repeat", 1))):
+            start = int(first.timestamp()) + j * every
+            out.append(str(entry["row"]).format(start=start, end=start + int(entry.get("duration", every))))
+    return "\n".join(out) + "\n"
 
 
 def _text(value: Any) -> str:

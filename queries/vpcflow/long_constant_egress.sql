@@ -1,0 +1,88 @@
+/* ---
+id: long_constant_egress
+title: A newly launched instance streaming steadily to one outside address for hours
+kind: detection
+sources: [vpcflow, cloudtrail]
+tactic: impact
+attack: [TA0040:T1496, TA0011:T1571]
+severity: medium
+params:
+  min_hours: {type: DOUBLE, default: 2, description: how long the egress must last}
+  max_cv: {type: DOUBLE, default: 0.5, description: "bytes per flow record must vary less than this (coefficient of variation)"}
+  min_coverage: {type: DOUBLE, default: 0.6, description: share of the span's 10-minute slots with traffic}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  Miners keep one long, small, constant connection to their pool, whatever the port. Reported for
+  instances a person or key launched in the evidence (not Auto Scaling), when their accepted egress
+  to one public address lasts min_hours or more, fills most 10-minute slots of that span, and moves
+  about the same number of bytes per flow record. One row per instance, address and port.
+falsepositives: [Agents, VPNs and replication streams started on new instances]
+--- */
+WITH launched_items AS (
+    SELECT unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
+    FROM cloudtrail WHERE event_name = 'RunInstances' AND outcome = 'success' AND invoked_by IS NULL
+),
+eni_map AS (
+    SELECT DISTINCT json_extract_string(item, '$.instanceId') AS instance_id,
+           unnest(json_extract_string(item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS eni
+    FROM launched_items
+),
+launcher AS (
+    SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+           principal_arn, access_key_id, aws_region, event_time AS launched_at
+    FROM cloudtrail
+    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
+      AND outcome = 'success' AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+),
+launched AS (
+    SELECT instance_id, arg_min(principal_arn, launched_at) AS principal_arn,
+           arg_min(access_key_id, launched_at) AS access_key_id,
+           arg_min(aws_region, launched_at) AS aws_region, min(launched_at) AS launched_at
+    FROM launcher GROUP BY ALL
+),
+egress AS (
+    SELECT f.*, coalesce(f.instance_id, m.instance_id) AS inst
+    FROM vpc_flows f
+    LEFT JOIN eni_map m ON m.eni = f.interface_id AND f.instance_id IS NULL
+    WHERE f.action = 'ACCEPT' AND f.bytes > 0
+      AND (f.flow_direction = 'egress'
+           OR (f.flow_direction IS NULL
+               AND regexp_matches(f.src_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)')))
+      AND NOT regexp_matches(f.dst_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.)')
+),
+streams AS (
+    SELECT e.inst, e.dst_addr, e.dst_port,
+           min(e.start_time) AS first_time, max(e.end_time) AS last_time,
+           count(*) AS flows, sum(e.bytes) AS bytes,
+           count(DISTINCT time_bucket(INTERVAL 10 MINUTE, e.start_time)) AS slots,
+           stddev_pop(e.bytes) / nullif(avg(e.bytes), 0) AS cv,
+           any_value(e.region) AS region
+    FROM egress e SEMI JOIN launched l ON l.instance_id = e.inst
+    GROUP BY e.inst, e.dst_addr, e.dst_port
+)
+SELECT
+    s.first_time              AS event_time,
+    'long_constant_egress'    AS detection,
+    'medium'                  AS severity,
+    'impact'                  AS tactic,
+    l.principal_arn,
+    l.access_key_id,
+    s.dst_addr                AS source_ip,
+    coalesce(s.region, l.aws_region) AS region,
+    s.inst                    AS resource,
+    NULL::VARCHAR             AS event_id,
+    s.dst_port                AS remote_port,
+    round(epoch(s.last_time - s.first_time) / 3600, 2) AS hours,
+    s.flows,
+    s.bytes,
+    round(s.cv, 3)            AS cv,
+    l.launched_at,
+    s.last_time
+FROM streams s JOIN launched l ON l.instance_id = s.inst
+WHERE s.last_time - s.first_time >= to_seconds($min_hours * 3600)
+  AND s.cv <= $max_cv
+  AND s.slots >= $min_coverage * epoch(s.last_time - s.first_time) / 600
+  AND ($from_time::TIMESTAMPTZ IS NULL OR s.last_time >= $from_time::TIMESTAMPTZ)
+  AND ($to_time::TIMESTAMPTZ IS NULL OR s.first_time <= $to_time::TIMESTAMPTZ)
+ORDER BY event_time, resource
