@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from .context import Scope, parse_time
 
@@ -39,6 +40,30 @@ def investigate(
     from .story import investigate as run
 
     return run(con, access_key, principal, ip, instance, scope(from_time, to_time, known_ips, responders))
+
+
+def timeline(
+    con: duckdb.DuckDBPyConnection,
+    access_key: str | None = None,
+    principal: str | None = None,
+    ip: str | None = None,
+    instance: str | None = None,
+    from_time: Any = None,
+    to_time: Any = None,
+    known_ips: Iterable[str] = (),
+    responders: Iterable[str] = (),
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The story plus its events as a frame (time, phase, actor, action, ...), one pass."""
+    from .story import investigate_with_events
+
+    return investigate_with_events(
+        con,
+        access_key,
+        principal,
+        ip,
+        instance,
+        scope(from_time, to_time, known_ips, responders),
+    )
 
 
 def profile(

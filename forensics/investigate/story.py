@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from . import attribution, coverage, impact, phases, pivot, response
 from .context import Ctx, Scope, iso, parse_time, seconds
@@ -47,6 +48,37 @@ def investigate(
     ctx = Ctx(con, scope or Scope())
     try:
         return _story(ctx, access_key, principal, ip, instance)
+    finally:
+        ctx.close()
+
+
+TIMELINE_SQL = """
+SELECT event_time AS time, phase, actor, event_name AS action, event_source, aws_region AS region,
+       source_ip, principal_arn, access_key_id, outcome, target_user_name AS target, event_id
+FROM inv_events
+UNION ALL BY NAME
+SELECT event_time AS time, phase, actor, event_name AS action, event_source,
+       aws_region AS region, source_ip, principal_arn, access_key_id, outcome,
+       target_user_name AS target, event_id
+FROM inv_response
+ORDER BY time, event_id
+"""
+
+
+def investigate_with_events(
+    con: duckdb.DuckDBPyConnection,
+    access_key: str | None = None,
+    principal: str | None = None,
+    ip: str | None = None,
+    instance: str | None = None,
+    scope: Scope | None = None,
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The story and, in one pass, its events (attacker, AWS, responders) each in its phase:
+    what a timeline draws, so figures and the story never disagree."""
+    ctx = Ctx(con, scope or Scope())
+    try:
+        story = _story(ctx, access_key, principal, ip, instance)
+        return story, ctx.con.sql(TIMELINE_SQL).pl()
     finally:
         ctx.close()
 

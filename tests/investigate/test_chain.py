@@ -199,3 +199,13 @@ def test_cli_json_is_one_document_with_utc_times(chain_case: Path) -> None:
 def test_cli_needs_exactly_one_indicator(chain_case: Path) -> None:
     result = CliRunner().invoke(app, ["investigate", "--case", str(chain_case)])
     assert result.exit_code == 2
+
+
+def test_timeline_frame_agrees_with_the_phases(chain_case: Path) -> None:
+    from forensics.investigate import api
+
+    with forensics.Case(chain_case, read_only=True) as case:
+        story, events = api.timeline(case.con, access_key=chain.ALICE_KEY)
+    counts = dict(events.group_by("phase").len().iter_rows())
+    assert counts == {p["phase"]: p["events"] for p in story["phases"]}
+    assert set(events["actor"]) == {"intrusion", "responder"}
