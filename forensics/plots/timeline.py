@@ -89,8 +89,18 @@ def _lane_order(events: pl.DataFrame, lanes: str) -> list[str]:
     if lanes == "phase":
         rank = {p: i for i, p in enumerate(PHASES)}
         return sorted(names, key=lambda p: (rank.get(p, len(rank)), p))
-    first = events.group_by(pl.col(lanes).fill_null("(unknown)")).agg(pl.col("time").min())
-    return first.sort("time", lanes)[lanes].to_list()
+    # Actors in order of first appearance; on a tie, the one acting in the earlier phase.
+    rank = {p: i for i, p in enumerate(PHASES)}
+    first = (
+        events.with_columns(
+            pl.col(lanes).fill_null("(unknown)"),
+            pl.col("phase").replace_strict(rank, default=len(rank)).alias("_rank"),
+        )
+        .sort("time", "_rank")
+        .group_by(lanes, maintain_order=True)
+        .first()
+    )
+    return first[lanes].to_list()
 
 
 def _hover(events: pl.DataFrame) -> list[str]:

@@ -1,6 +1,10 @@
 """The postmortem as one self-contained HTML page (story, phases, figures, findings, what is
 still running, cost, coverage, evidence appendix), built from the same library calls the
-notebooks and the CLI use."""
+notebooks and the CLI use.
+
+`frames` and `story_frames` (the queries behind the figures) import no plotting library;
+rendering loads `forensics.plots` only when a page is built.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
-from .render import build_report
+
+
+def build_report(
+    case: Case,
+    story: dict[str, Any],
+    findings: list[dict[str, Any]] | None = None,
+    budget: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> str:
+    """The page as text, from a story, the hunt's findings and an optional budget replay."""
+    from .render import build_report as render
+
+    return render(case, story, findings, budget, title)
 
 
 def write_report(

@@ -86,6 +86,9 @@ def intrusion_events(case: Case, story: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=TIMELINE_SCHEMA, orient="row")
 
 
+_FINDING_ACTORS = {"health": "AWS Health", "guardduty": "AWS GuardDuty"}
+
+
 def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     quarantine = story.get("aws_quarantine")
@@ -102,17 +105,19 @@ def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
                 "detail": quarantine.get("policy"),
             }
         )
-    for event in story.get("health_events") or []:
+    for event in story.get("health_events") or []:  # AWS Health notices, GuardDuty findings
+        source = str(event.get("source") or "")
         rows.append(
             {
                 "time": parse_time(event.get("first_seen")),
                 "source": "findings",
                 "phase": "aws_response",
-                "actor": f"AWS {event.get('source', '')}".strip(),
+                "actor": _FINDING_ACTORS.get(source, f"AWS {source}".strip()),
                 "action": event.get("type"),
-                "target": event.get("access_key_id"),
+                "target": event.get("access_key_id") or event.get("instance_id"),
                 "outcome": "success",
                 "detail": event.get("finding_id"),
+                "source_ip": event.get("remote_ip"),
                 "region": event.get("region"),
             }
         )
@@ -160,10 +165,11 @@ SELECT coalesce(access_key_id, principal_arn),
        source_ip, 'address', 'used from', count(*), min(event_time)
 FROM ev GROUP BY ALL
 UNION ALL
-SELECT source_ip, 'address', i, 'instance', 'launched', count(*), min(event_time)
-FROM (SELECT source_ip, event_time, unnest(instance_ids) AS i FROM ev
-      WHERE outcome = 'success' AND event_name IN ('RunInstances', 'CreateFleet',
-            'RequestSpotInstances', 'RunScheduledInstances'))
+SELECT ev.source_ip, 'address', i.id, 'instance', 'launched', count(*), min(ev.event_time)
+FROM ev JOIN (SELECT unnest($instances::VARCHAR[]) AS id) i
+  ON contains(CAST(ev.response_elements AS VARCHAR), '"' || i.id || '"')
+WHERE ev.outcome = 'success' AND ev.event_name IN ('RunInstances', 'CreateFleet',
+      'RequestSpotInstances', 'RunScheduledInstances', 'RequestSpotFleet')
 GROUP BY ALL
 ORDER BY t, src, dst
 """
@@ -175,8 +181,14 @@ def entity_edges(case: Case, story: dict[str, Any]) -> pl.DataFrame:
     `count`)."""
     keys, arns = _credentials(story)
     derived = list(story.get("derived_credentials") or [])
+    instances = list((story.get("run_instances") or {}).get("instances") or [])
     edges = case.sql(
-        _EDGES_SQL, keys=keys, arns=arns, derived=derived, ips=list(story.get("source_ips") or [])
+        _EDGES_SQL,
+        instances=instances,
+        keys=keys,
+        arns=arns,
+        derived=derived,
+        ips=list(story.get("source_ips") or []),
     ).drop("t")
     minted = [
         {

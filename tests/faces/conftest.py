@@ -1,0 +1,51 @@
+"""Fixtures for the faces (figures, report, notebooks): the sample case opened read-only once,
+its story from the real investigation, and the incident's timeline frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import forensics
+from forensics.report import story_frames
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def sample(sample_case: Path) -> Iterator[forensics.Case]:
+    """The sample incident's case, read-only, shared by every face test."""
+    with forensics.Case(sample_case, read_only=True) as case:
+        yield case
+
+
+@pytest.fixture(scope="session")
+def story(sample: forensics.Case, ground_truth: dict) -> dict[str, Any]:
+    """The investigate story of the leaked key, as the report and notebooks compute it."""
+    return sample.investigate(access_key=ground_truth["leaked_access_key"])
+
+
+@pytest.fixture(scope="session")
+def timeline(sample: forensics.Case, story: dict[str, Any]) -> pl.DataFrame:
+    return story_frames.timeline_events(sample, story)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.is_file():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
