@@ -96,6 +96,7 @@ TABLES: dict[str, str] = {
             ecs_task_arn          VARCHAR,
             ecs_task_id           VARCHAR,
             reject_reason         VARCHAR,
+            extra                 JSON,      -- fields of other formats (TGW, new versions), export time
             source_file           VARCHAR,
             source_position       VARCHAR
         )""",
@@ -119,7 +120,11 @@ TABLES: dict[str, str] = {
             instance_type         VARCHAR,
             description           VARCHAR,
             source_format         VARCHAR,   -- cur_legacy_csv, cur_legacy_parquet, cur2, focus
-            source_file           VARCHAR
+            source_file           VARCHAR,
+            provider              VARCHAR,   -- AWS; FOCUS ProviderName for other clouds
+            tags                  JSON,      -- resource tags as one object
+            delivery              VARCHAR,   -- format and report version the row came in
+            delivered_at          TIMESTAMPTZ -- when that version was delivered (path time or mtime)
         )""",
     "findings": """
         CREATE TABLE IF NOT EXISTS findings (
@@ -138,7 +143,8 @@ TABLES: dict[str, str] = {
             instance_id           VARCHAR,
             remote_ip             VARCHAR,
             raw                   JSON,
-            source_file           VARCHAR
+            source_file           VARCHAR,
+            updated_at            TIMESTAMPTZ -- the finding version kept (the latest seen)
         )""",
     "sources": """
         CREATE TABLE IF NOT EXISTS sources (

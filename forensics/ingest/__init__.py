@@ -12,13 +12,13 @@ from types import ModuleType
 
 import duckdb
 
-from . import cloudtrail
+from . import billing, cloudtrail, findings, vpcflow
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
 
 # Order matters: the first loader whose sniff recognises a file gets it.
-LOADERS: list[ModuleType] = [cloudtrail]
+LOADERS: list[ModuleType] = [cloudtrail, findings, vpcflow, billing]
 
 SOURCES = ("auto", "cloudtrail", "vpcflow", "billing", "findings")
 

@@ -1,0 +1,146 @@
+"""Helpers shared by the flow-log, billing and findings loaders.
+
+They batch files for one DuckDB read, split a failing batch in halves until the bad file is alone
+(a corrupt file aborts a whole multi-file read), move unusable records into `rejects` in bulk, and
+read a Parquet file's columns for sniffing without loading it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+import duckdb
+
+from .context import LoadContext
+from .evidence import EvidenceFile
+
+BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read
+BATCH_FILES = 400
+PROBLEM_LINES_PER_FILE = 20  # one stderr line each; the rest are summarised (all go to rejects)
+# What a reader raises on bad input; anything else (a binder error) is a bug and propagates.
+READER_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+
+T = TypeVar("T")
+
+
+def batches(
+    items: Iterable[tuple[EvidenceFile, T]],
+    max_bytes: int = BATCH_BYTES,
+    max_files: int = BATCH_FILES,
+) -> Iterator[list[tuple[EvidenceFile, T]]]:
+    """Consecutive groups of files small enough for one reader call."""
+    batch: list[tuple[EvidenceFile, T]] = []
+    size = 0
+    for item in items:
+        if batch and (size + item[0].size > max_bytes or len(batch) >= max_files):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item[0].size
+    if batch:
+        yield batch
+
+
+def bisect_load(
+    batch: list[T],
+    attempt: Callable[[list[T]], None],
+    salvage: Callable[[T, Exception], None],
+) -> None:
+    """Try the whole batch; on a reader error, halve it until the bad file is alone, then salvage it.
+
+    `attempt` must leave no trace when it raises (roll back what it started).
+    """
+    try:
+        attempt(batch)
+    except READER_ERRORS as exc:
+        if len(batch) > 1:
+            half = len(batch) // 2
+            bisect_load(batch[:half], attempt, salvage)
+            bisect_load(batch[half:], attempt, salvage)
+        else:
+            salvage(batch[0], exc)
+
+
+def quarantine(ctx: LoadContext, select_sql: str, params: dict | None = None) -> dict[str, int]:
+    """Write every (source_file, position, reason, excerpt) row of `select_sql` to `rejects`.
+
+    The first few problems of each file also go to `on_problem`, one line each; the rest are
+    summarised in one line, so a wholly broken file of millions of lines cannot flood the terminal.
+    Returns the number of rejected records per file.
+    """
+    con = ctx.con
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _quarantine AS
+            SELECT source_file, position, reason, left(excerpt, 300) AS excerpt,
+                   row_number() OVER (PARTITION BY source_file ORDER BY ord) AS n
+            FROM ({select_sql})""",
+        params,
+    )
+    first = con.execute(
+        "SELECT source_file, position, reason, excerpt FROM _quarantine WHERE n <= ? ORDER BY source_file, n",
+        [PROBLEM_LINES_PER_FILE],
+    ).fetchall()
+    for path, position, reason, excerpt in first:
+        ctx.reject(path, position, reason, excerpt or "")
+    con.execute(
+        "INSERT INTO rejects SELECT source_file, position, reason, excerpt, now() "
+        "FROM _quarantine WHERE n > ?",
+        [PROBLEM_LINES_PER_FILE],
+    )
+    counts = dict(con.execute("SELECT source_file, count(*) FROM _quarantine GROUP BY ALL").fetchall())
+    for path, total in counts.items():
+        if total > PROBLEM_LINES_PER_FILE:
+            ctx.on_problem(
+                f"{path}: {total - PROBLEM_LINES_PER_FILE} more rejected records "
+                "(all are in the rejects table)"
+            )
+    con.execute("DROP TABLE _quarantine")
+    return counts
+
+
+_LOCAL = threading.local()
+
+
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """A private in-memory connection for sniffing (never the case's own)."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        _LOCAL.con = con
+    return con
+
+
+@functools.lru_cache(maxsize=4096)
+def parquet_columns(path: str, sha256: str) -> tuple[tuple[str, str], ...] | None:
+    """(name, type) of a Parquet file's columns, Hive partition keys included; None if unreadable."""
+    try:
+        rows = (
+            _scratch()
+            .execute(
+                "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true)",
+                [path],
+            )
+            .fetchall()
+        )
+    except duckdb.Error:
+        return None
+    return tuple((name, str(typ)) for name, typ, *_ in rows)
+
+
+def quote_ident(name: str) -> str:
+    """A column name from a file's header as a SQL identifier (never a value)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A column name from a file's header as a SQL string literal (for JSON keys)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def reader_compression(f: EvidenceFile) -> str:
+    """DuckDB's `compression` option for this file, decided by content, not by extension."""
+    return "gzip" if f.compression == "gzip" else "none"
