@@ -268,7 +268,8 @@ def write_evidence(folder: Path, case: dict[str, Any], suite: dict[str, Any], se
         )
         (folder / "flows.log").write_text(flow_lines(case["vpcflow"], base), encoding="utf-8")
     if case.get("billing"):
-        (folder / "cur.csv").write_text(_text(case["billing"]), encoding="utf-8")
+        base = str({**(suite.get("defaults") or {}), **(case.get("defaults") or {})}.get("date", DEFAULT_DATE))
+        (folder / "cur.csv").write_text(flow_lines(case["billing"], base), encoding="utf-8")
     findings = case.get("findings")
     if findings:
         text = findings if isinstance(findings, str) else json.dumps(findings)
@@ -280,8 +281,9 @@ def write_evidence(folder: Path, case: dict[str, Any], suite: dict[str, Any], se
 
 
 def flow_lines(spec: Any, base: str = DEFAULT_DATE) -> str:
-    """Flow log text: verbatim lines, or `{row: "... {start} {end} ...", at, repeat, every}` entries
-    whose `{start}`/`{end}` become Unix seconds, one line per `every` seconds (a steady stream)."""
+    """Flow log or billing text: verbatim lines, or `{row: "...", at, repeat, every}` entries, one
+    line per `every` seconds; `{start}`/`{end}` become Unix seconds, `{start_iso}`/`{end_iso}` ISO
+    times, `{n}` the repetition number (a steady stream, an hourly bill)."""
     if isinstance(spec, str):
         return spec
     out: list[str] = []
@@ -293,7 +295,16 @@ def flow_lines(spec: Any, base: str = DEFAULT_DATE) -> str:
         every = int(entry.get("every", 300))
         for j in range(int(entry.get("repeat", 1))):
             start = int(first.timestamp()) + j * every
-            out.append(str(entry["row"]).format(start=start, end=start + int(entry.get("duration", every))))
+            end = start + int(entry.get("duration", every))
+            out.append(
+                str(entry["row"]).format(
+                    start=start,
+                    end=end,
+                    start_iso=iso(datetime.fromtimestamp(start, UTC)),
+                    end_iso=iso(datetime.fromtimestamp(end, UTC)),
+                    n=j,
+                )
+            )
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,91 @@
+/* ---
+id: cost_spike_by_region_hour
+title: Hourly cost in a region far above the account's own baseline there
+kind: detection
+sources: [billing]
+tactic: impact
+attack: [TA0040:T1496]
+severity: medium
+params:
+  factor: {type: DOUBLE, default: 3.0, description: how many times the baseline an hour must cost}
+  min_cost: {type: DOUBLE, default: 1.0, description: ignore hours cheaper than this (currency of the bill)}
+  baseline_days: {type: INTEGER, default: 7, description: hours of the same region this far back form the baseline}
+  recent_hours: {type: INTEGER, default: 24, description: "the latest hours are left out of the baseline, so a spike does not hide itself"}
+  from_time: {type: TIMESTAMPTZ, default: null}
+  to_time: {type: TIMESTAMPTZ, default: null}
+description: >
+  Line items are spread evenly over the hours they cover (daily Lambda or S3 lines become 24
+  hourly shares), summed per region and hour, and compared with the median hour of the same region
+  over the preceding baseline_days (leaving out the last recent_hours, so a spike does not become
+  its own baseline). A region with no earlier spend has a baseline of zero. Runs of
+  consecutive anomalous hours in a region form one row, with the total, the peak hour, the
+  baseline and the usage type that cost most. Billing lags CloudTrail by hours: use it for scope
+  and impact, not for the first alert. High when the peak is ten times the baseline.
+falsepositives: [Planned load tests, batch jobs, new workloads]
+--- */
+WITH lines AS (
+    SELECT region, usage_start, cost, usage_type, resource_id, currency,
+           greatest(1, ceil(epoch(usage_end - usage_start) / 3600))::BIGINT AS hours
+    FROM billing
+    WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
+      AND coalesce(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund', 'Fee', 'RIFee',
+                                                     'SavingsPlanRecurringFee', 'SavingsPlanNegation')
+),
+spread AS (
+    SELECT l.region, time_bucket(INTERVAL 1 HOUR, l.usage_start) + to_hours(r.h) AS hour,
+           l.cost / l.hours AS cost, l.usage_type, l.resource_id, l.currency
+    FROM lines l, range(l.hours) AS r(h)
+),
+by_type AS (
+    SELECT region, hour, usage_type, sum(cost) AS cost, count(DISTINCT resource_id) AS resources,
+           any_value(currency) AS currency
+    FROM spread GROUP BY ALL
+),
+hourly AS (
+    SELECT region, hour, sum(cost) AS cost, arg_max(usage_type, cost) AS top_usage_type,
+           sum(resources) AS resources, any_value(currency) AS currency
+    FROM by_type GROUP BY ALL
+),
+scored AS (
+    SELECT h.region, h.hour, h.cost, h.top_usage_type, h.resources, h.currency,
+           coalesce(median(p.cost), 0) AS baseline, count(p.cost) AS baseline_hours
+    FROM hourly h
+    LEFT JOIN hourly p ON p.region = h.region
+                      AND p.hour < h.hour - to_hours($recent_hours)
+                      AND p.hour >= h.hour - to_days($baseline_days)
+    GROUP BY ALL
+),
+anomalous AS (
+    SELECT * FROM scored
+    WHERE cost >= $min_cost AND cost >= $factor * baseline
+      AND ($from_time::TIMESTAMPTZ IS NULL OR hour >= time_bucket(INTERVAL 1 HOUR, $from_time::TIMESTAMPTZ))
+      AND ($to_time::TIMESTAMPTZ IS NULL OR hour <= $to_time::TIMESTAMPTZ)
+),
+runs AS (
+    SELECT *, sum(starts) OVER (PARTITION BY region ORDER BY hour ROWS UNBOUNDED PRECEDING) AS run
+    FROM (SELECT *, CASE WHEN hour - lag(hour) OVER (PARTITION BY region ORDER BY hour) > INTERVAL 1 HOUR
+                         THEN 1 ELSE 0 END AS starts
+          FROM anomalous)
+)
+SELECT
+    min(hour)                        AS event_time,
+    'cost_spike_by_region_hour'      AS detection,
+    CASE WHEN max(cost) >= 10 * greatest(max(baseline), $min_cost / 10) THEN 'high' ELSE 'medium' END AS severity,
+    'impact'                         AS tactic,
+    NULL::VARCHAR                    AS principal_arn,
+    NULL::VARCHAR                    AS access_key_id,
+    NULL::VARCHAR                    AS source_ip,
+    region,
+    arg_max(top_usage_type, cost)    AS resource,
+    NULL::VARCHAR                    AS event_id,
+    count(*)                         AS hours,
+    round(sum(cost), 2)              AS cost,
+    round(max(cost), 2)              AS peak_hour_cost,
+    arg_max(hour, cost)              AS peak_hour,
+    round(max(baseline), 4)          AS baseline,
+    max(baseline_hours)              AS baseline_hours,
+    any_value(currency)              AS currency,
+    max(hour) + INTERVAL 1 HOUR      AS last_time
+FROM runs
+GROUP BY region, run
+ORDER BY event_time, region
