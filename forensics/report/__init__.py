@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from ..case import Case
 
 
@@ -22,11 +24,13 @@ def build_report(
     findings: list[dict[str, Any]] | None = None,
     budget: dict[str, Any] | None = None,
     title: str | None = None,
+    events: pl.DataFrame | None = None,
 ) -> str:
-    """The page as text, from a story, the hunt's findings and an optional budget replay."""
+    """The page as text, from a story (and its phased `events` when the investigation gave
+    them), the hunt's findings and an optional budget replay."""
     from .render import build_report as render
 
-    return render(case, story, findings, budget, title)
+    return render(case, story, findings, budget, title, events)
 
 
 def write_report(
@@ -47,7 +51,10 @@ def write_report(
     """Investigate one indicator, hunt the same window, replay the monthly `budget` (if
     given) and write the page to `out`. Pass `findings` to reuse a hunt already run."""
 
-    story = case.investigate(
+    from ..investigate import api
+
+    story, events = api.timeline(
+        case.con,
         access_key=access_key,
         principal=principal,
         ip=ip,
@@ -71,7 +78,7 @@ def write_report(
             ip=ip,
             instance=instance,
         )
-    page = build_report(case, story, findings, replay)
+    page = build_report(case, story, findings, replay, events=events)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")

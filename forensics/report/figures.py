@@ -105,9 +105,12 @@ def flow_instance(case: Case, story: dict[str, Any]) -> tuple[str | None, pl.Dat
 
 
 def report_figures(
-    case: Case, story: dict[str, Any], thresholds: list[dict[str, Any]] | None = None
+    case: Case,
+    story: dict[str, Any],
+    thresholds: list[dict[str, Any]] | None = None,
+    events: pl.DataFrame | None = None,
 ) -> list[Figure]:
-    """Every figure of the report, in reading order."""
+    """Every figure of the report, in reading order (`events`: see `timeline_events`)."""
     start, end = incident_window(story)
     marks = story_marks(story)
     keys = list(story.get("access_keys") or [])
@@ -119,7 +122,7 @@ def report_figures(
             "Each marker is one event in its phase's lane; crosses are denied calls. Shaded "
             "bands are the phases' spans; lines mark first use, AWS's quarantine and the "
             "containment.",
-            plots.attack_timeline(story_frames.timeline_events(case, story), story),
+            plots.attack_timeline(story_frames.timeline_events(case, story, events), story),
         ),
         Figure(
             "run-instances",

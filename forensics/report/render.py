@@ -53,10 +53,11 @@ def build_report(
     findings: list[dict[str, Any]] | None = None,
     budget: dict[str, Any] | None = None,
     title: str | None = None,
+    events: pl.DataFrame | None = None,
 ) -> str:
     """The whole page as text."""
     findings = findings or []
-    figs = report_figures(case, story, thresholds_from_replay(budget))
+    figs = report_figures(case, story, thresholds_from_replay(budget), events)
     rendered = dict(
         zip((f.key for f in figs), figures_html([(f"fig-{f.key}", f.figure) for f in figs]), strict=True)
     )

@@ -51,8 +51,7 @@ ORDER BY event_id LIMIT 1
 
 _READ_SQL = """
 SELECT event_time AS time, 'cloudtrail' AS source, phase,
-       regexp_replace(coalesce(principal_arn, ''), '^arn:aws[a-z-]*:(iam|sts)::\\d+:', '')
-           AS actor,
+       split_part(principal_arn, ':', 6) AS actor,
        event_name AS action,
        coalesce(target_user_name, array_to_string(instance_ids, ','), policy_arn) AS target,
        outcome, error_code AS detail, event_id, source_ip, aws_region AS region, access_key_id
@@ -89,23 +88,10 @@ def intrusion_events(case: Case, story: dict[str, Any]) -> pl.DataFrame:
 _FINDING_ACTORS = {"health": "AWS Health", "guardduty": "AWS GuardDuty"}
 
 
-def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    quarantine = story.get("aws_quarantine")
-    if quarantine and quarantine.get("time"):
-        rows.append(
-            {
-                "time": parse_time(quarantine["time"]),
-                "source": "cloudtrail",
-                "phase": "aws_response",
-                "actor": "AWS",
-                "action": "AttachUserPolicy",
-                "target": quarantine.get("user_name"),
-                "outcome": "success",
-                "detail": quarantine.get("policy"),
-            }
-        )
-    for event in story.get("health_events") or []:  # AWS Health notices, GuardDuty findings
+def _finding_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
+    """AWS Health notices and GuardDuty findings the story names, as AWS's response."""
+    rows = []
+    for event in story.get("health_events") or []:
         source = str(event.get("source") or "")
         rows.append(
             {
@@ -121,14 +107,33 @@ def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
                 "region": event.get("region"),
             }
         )
+    return rows
+
+
+def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
+    """AWS's quarantine and the responders' events, as the story records them."""
+    rows: list[dict[str, Any]] = []
+    quarantine = story.get("aws_quarantine")
+    if quarantine and quarantine.get("time"):
+        rows.append(
+            {
+                "time": parse_time(quarantine["time"]),
+                "source": "cloudtrail",
+                "phase": "aws_response",
+                "actor": "AWS",
+                "action": "AttachUserPolicy",
+                "target": quarantine.get("user_name"),
+                "outcome": "success",
+                "detail": quarantine.get("policy"),
+            }
+        )
     for event in (story.get("containment") or {}).get("events") or []:
-        arn = event.get("principal_arn") or ""
         rows.append(
             {
                 "time": parse_time(event.get("time")),
                 "source": "cloudtrail",
                 "phase": "containment",
-                "actor": arn.split(":", 5)[-1] or "responder",
+                "actor": _short(event.get("principal_arn")) or "responder",
                 "action": event.get("event_name"),
                 "target": event.get("target"),
                 "outcome": event.get("outcome") or "success",
@@ -138,11 +143,48 @@ def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def timeline_events(case: Case, story: dict[str, Any]) -> pl.DataFrame:
+def _short(arn: str | None) -> str | None:
+    """`arn:aws:iam::123:user/alice` → `user/alice` (the lane label)."""
+    return arn.split(":", 5)[-1] if arn else None
+
+
+def from_investigation(events: pl.DataFrame) -> pl.DataFrame:
+    """The phased events `forensics.investigate.api.timeline` returns, in the timeline columns:
+    the actor lane is the principal (AWS's own actions are "AWS")."""
+    return events.select(
+        pl.col("time").dt.convert_time_zone("UTC"),
+        pl.lit("cloudtrail").alias("source"),
+        "phase",
+        pl.when(pl.col("actor") == "aws")
+        .then(pl.lit("AWS"))
+        .otherwise(pl.col("principal_arn").str.splitn(":", 6).struct.field("field_5"))
+        .alias("actor"),
+        "action",
+        "target",
+        "outcome",
+        pl.lit(None, dtype=pl.String).alias("detail"),
+        "event_id",
+        "source_ip",
+        "region",
+        "access_key_id",
+    )
+
+
+def timeline_events(case: Case, story: dict[str, Any], events: pl.DataFrame | None = None) -> pl.DataFrame:
     """The incident's timeline frame (DESIGN.md timeline columns plus `source_ip`, `region`,
-    `access_key_id`): the intrusion's events, AWS's response and the containment."""
-    response = pl.DataFrame(_response_rows(story), schema=TIMELINE_SCHEMA, orient="row")
-    frame = pl.concat([intrusion_events(case, story), response], how="vertical")
+    `access_key_id`): the intrusion's events, AWS's response, the containment, and the AWS
+    Health and GuardDuty findings the story names.
+
+    `events` is the phased frame `forensics.investigate.api.timeline` returns with the story;
+    without it (a story read back from JSON) the events are re-read from the case.
+    """
+    if events is not None:
+        cloudtrail = from_investigation(events)
+    else:
+        response = pl.DataFrame(_response_rows(story), schema=TIMELINE_SCHEMA, orient="row")
+        cloudtrail = pl.concat([intrusion_events(case, story), response], how="vertical")
+    findings = pl.DataFrame(_finding_rows(story), schema=TIMELINE_SCHEMA, orient="row")
+    frame = pl.concat([cloudtrail.cast(TIMELINE_SCHEMA), findings], how="vertical")
     return frame.filter(pl.col("time").is_not_null()).sort("time", "phase")
 
 

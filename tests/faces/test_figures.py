@@ -262,3 +262,18 @@ def test_a_frame_missing_columns_is_named_in_the_error() -> None:
 def test_figures_never_print(capsys: pytest.CaptureFixture[str], timeline: pl.DataFrame, story: dict) -> None:
     plots.attack_timeline(timeline, story)
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_timeline_from_the_investigation_agrees_with_the_one_rebuilt_from_the_story(
+    sample: forensics.Case, timeline: pl.DataFrame, ground_truth: dict
+) -> None:
+    from forensics.investigate import api
+
+    story, events = api.timeline(sample.con, access_key=ground_truth["leaked_access_key"])
+    direct = story_frames.timeline_events(sample, story, events)
+
+    def counts(frame: pl.DataFrame) -> dict:
+        return dict(((a, p), n) for a, p, n in frame.group_by("actor", "phase").len().iter_rows())
+
+    assert counts(direct) == counts(timeline)
+    assert direct.height == timeline.height
