@@ -59,9 +59,8 @@ def load_paths(
     ctx = LoadContext(con=con, on_problem=on_problem, on_progress=advance)
     known = {
         (path, sha): None
-        for path, sha in con.execute(
-            "SELECT path, sha256 FROM sources WHERE status NOT IN ('rejected')"
-        ).fetchall()
+        # every file already judged (loaded, skipped or rejected): same content, same verdict
+        for path, sha in con.execute("SELECT path, sha256 FROM sources").fetchall()
     }
     known_sha = {sha: path for path, sha in known}
     loaders = [m for m in LOADERS if source in ("auto", m.SOURCE)]
@@ -81,7 +80,14 @@ def load_paths(
             settled.append(outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}"))
             continue
         seen_now[f.sha256] = f.path
-        verdict = _sniff(f, loaders)
+        verdict = _sniff(f, LOADERS)
+        if not isinstance(verdict, str) and verdict[0] not in loaders:
+            # another source's evidence: not this load's business, and not recorded, so a
+            # later load without --source still picks it up
+            o = outcome_for(f, verdict[1].format, "skipped-other-source", verdict[0].SOURCE)
+            o.detail = f"{verdict[0].SOURCE} evidence; this load was limited to --source {source}"
+            unchanged.append(o)
+            continue
         if isinstance(verdict, str):
             settled.append(outcome_for(f, "unknown", "rejected", "", verdict))
             ctx.reject(f.path, "byte 0", verdict, f.head_text[:200] if f.head else "")

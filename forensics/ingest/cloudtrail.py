@@ -19,7 +19,7 @@ from .outcome import FileOutcome
 from .salvage import salvage_records
 
 SOURCE = "cloudtrail"
-BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read
+BATCH_BYTES = 64 * 1024 * 1024  # on-disk bytes per DuckDB read (memory stays flat)
 BATCH_FILES = 400
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')

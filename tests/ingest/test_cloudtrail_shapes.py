@@ -193,3 +193,20 @@ def test_outcome_follows_the_design_definitions(case, tmp_path):
         "req-5": "denied",
         "req-6": "success",
     }
+
+
+def test_source_filter_leaves_other_evidence_for_later(case, tmp_path):
+    write(tmp_path / "ct.json", json.dumps({"Records": [event(1)]}))
+    write(
+        tmp_path / "flows.log",
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+        "start end action log-status\n"
+        "2 012345678901 eni-0a1b2c3d 10.0.0.5 203.0.113.9 443 51000 6 10 8400 1790000000 1790000060 "
+        "ACCEPT OK\n",
+    )
+    first = case.load([tmp_path], source="cloudtrail")
+    statuses = {Path(f.path).name: f.status for f in first.files}
+    assert statuses == {"ct.json": "loaded", "flows.log": "skipped-other-source"}
+    assert case.sql("SELECT count(*) n FROM rejects")["n"][0] == 0
+    later = case.load([tmp_path])
+    assert {Path(f.path).name: f.status for f in later.files}["flows.log"] == "loaded"
