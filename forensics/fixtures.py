@@ -268,7 +268,9 @@ def write_evidence(folder: Path, case: dict[str, Any], suite: dict[str, Any], se
         )
         (folder / "flows.log").write_text(flow_lines(case["vpcflow"], base), encoding="utf-8")
     if case.get("billing"):
-        base = str({**(suite.get("defaults") or {}), **(case.get("defaults") or {})}.get("date", DEFAULT_DATE))
+        base = str(
+            {**(suite.get("defaults") or {}), **(case.get("defaults") or {})}.get("date", DEFAULT_DATE)
+        )
         (folder / "cur.csv").write_text(flow_lines(case["billing"], base), encoding="utf-8")
     findings = case.get("findings")
     if findings:

@@ -6,3 +6,4 @@ Each module registers its commands on `forensics.cli.app` when imported; list it
 from . import investigate  # noqa: F401, I001  (investigate, profile, budget)
 from . import sample_demo  # noqa: F401  (sample, demo)
 from . import report  # noqa: F401  (report)
+from . import hunt  # noqa: F401  (hunt)

@@ -1,0 +1,219 @@
+"""The hunt: every detection in the catalogue over a case, rows folded into findings.
+
+A detection returns one row per event (or per burst, flow stream, cost run); an analyst wants one
+finding per thing that happened: per detection and per principal, key and address. GuardDuty
+findings and Health events (the `findings` table, through their own detections) stay one finding
+each, with `source` saying where they came from. The JSON shape is DESIGN.md's `hunt` document.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from .catalog import Query
+from .errors import ForensicsError, ParameterError
+
+if TYPE_CHECKING:
+    from .case import Case
+
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+_INSTANCE = re.compile(r"^i-[0-9a-fA-F]{8,17}$")
+# Detections over the findings table keep their origin as the finding's source.
+_FINDING_SOURCES = {"guardduty_findings": "guardduty", "health_risk_events": "health"}
+_COUNT_COLUMNS = ("events", "flows", "count")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A time given to the hunt: datetime, date, or ISO text (`Z`, offsets, date-only); UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ParameterError(f"not a time: {value!r} (use ISO 8601, e.g. 2026-11-16T02:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def iso(value: Any) -> str | None:
+    """ISO 8601 UTC with `Z`, as every face prints times."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def detections(case: Case) -> list[Query]:
+    """The catalogue's detections, in id order."""
+    return [q for _, q in sorted(case.queries().items()) if q.kind == "detection"]
+
+
+def run_hunt(
+    case: Case,
+    from_time: Any = None,
+    to_time: Any = None,
+    on_problem: Callable[[str], None] | None = None,
+    only: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every detection (optionally within from/to) and return findings sorted by first_seen.
+
+    A detection that fails in the engine does not stop the hunt: the others still run, and the
+    failure is reported through `on_problem` (stderr by default), naming the query.
+    """
+    start, end = parse_time(from_time), parse_time(to_time)
+    if start and end and start > end:
+        raise ParameterError("--from is after --to")
+    report = on_problem or (lambda line: print(f"forensics: {line}", file=sys.stderr))
+    wanted = set(only) if only is not None else None
+    findings: list[dict[str, Any]] = []
+    for q in detections(case):
+        if wanted is not None and q.id not in wanted:
+            continue
+        names = {p.name for p in q.params}
+        params = {k: v for k, v in (("from_time", start), ("to_time", end)) if k in names and v is not None}
+        try:
+            rows = case.query(q.id, **params).to_dicts()
+        except ForensicsError as exc:
+            report(f"hunt: {exc}")
+            continue
+        findings.extend(fold(q, rows))
+    findings.sort(key=lambda f: (f["first_seen"] or "", -SEVERITY_RANK.get(f["severity"], 0), f["detection"]))
+    return findings
+
+
+def fold(q: Query, rows: list[dict[str, Any]], gap_hours: float = 12) -> list[dict[str, Any]]:
+    """One detection's rows as findings: grouped per principal, key and address, and split where
+    a group goes quiet for gap_hours (two episodes are two findings); findings from GuardDuty or
+    Health stay one each."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        if q.id in _FINDING_SOURCES:
+            key: tuple = (row.get("event_id"),)
+        else:
+            key = (row.get("principal_arn"), row.get("access_key_id"), row.get("source_ip"))
+        groups.setdefault(key, []).append(row)
+    findings = []
+    for group in groups.values():
+        group.sort(key=lambda r: _ts(r.get("event_time")))
+        episode: list[dict[str, Any]] = []
+        for row in group:
+            if (
+                episode
+                and (
+                    _ts(row.get("event_time"))
+                    - _ts(episode[-1].get("last_time") or episode[-1].get("event_time"))
+                ).total_seconds()
+                > gap_hours * 3600
+            ):
+                findings.append(_finding(q, episode))
+                episode = []
+            episode.append(row)
+        findings.append(_finding(q, episode))
+    return findings
+
+
+def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    worst = max(rows, key=lambda r: SEVERITY_RANK.get(str(r.get("severity")), 0))
+    first = min(rows, key=lambda r: _ts(r.get("event_time")))
+    last_seen = max((_ts(r.get("last_time") or r.get("event_time")) for r in rows), default=None)
+    source = _FINDING_SOURCES.get(q.id, "query")
+    title = q.title
+    if source != "query":
+        title = str(first.get("title") or first.get("type") or q.title)
+    count_col = next((c for c in _COUNT_COLUMNS if c in first and first[c] is not None), None)
+    count = sum(int(r.get(count_col) or 0) for r in rows) if count_col else len(rows)
+    finding: dict[str, Any] = {
+        "detection": q.id,
+        "source": source,
+        "title": title,
+        "severity": worst.get("severity") or q.severity,
+        "tactic": worst.get("tactic") or q.tactic,
+        "attack": list(q.attack),
+        "principal_arn": first.get("principal_arn"),
+        "access_key_id": first.get("access_key_id"),
+        "source_ip": first.get("source_ip"),
+        "entities": _entities(rows),
+        "first_seen": iso(first.get("event_time")),
+        "last_seen": iso(last_seen) if last_seen and last_seen > datetime.min.replace(tzinfo=UTC) else None,
+        "count": count,
+        "regions": sorted({str(r["region"]) for r in rows if r.get("region")}),
+    }
+    finding.update(_extras(q, rows))
+    return finding
+
+
+def _entities(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    def distinct(values: Iterable[Any]) -> list[str]:
+        return sorted({str(v) for v in values if v not in (None, "")})
+
+    instances: list[Any] = []
+    resources: list[Any] = []
+    for r in rows:
+        for col in ("instance_id", "instances"):
+            value = r.get(col)
+            instances.extend(value if isinstance(value, list) else [value])
+        for part in str(r.get("resource") or "").split(","):
+            part = part.strip()
+            if part:
+                (instances if _INSTANCE.match(part) else resources).append(part)
+    return {
+        "principals": distinct(r.get("principal_arn") for r in rows),
+        "access_keys": distinct(r.get("access_key_id") for r in rows),
+        "source_ips": distinct(r.get("source_ip") for r in rows),
+        "instances": distinct(i for i in instances if i and _INSTANCE.match(str(i))),
+        "resources": distinct(resources),
+    }
+
+
+def _extras(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a detection says beyond the shared columns, summed up for the finding."""
+    out: dict[str, Any] = {"event_ids": [str(r["event_id"]) for r in rows if r.get("event_id")][:50]}
+    outcomes = Counter(str(r["outcome"]) for r in rows if r.get("outcome"))
+    if outcomes:
+        out["outcomes"] = dict(sorted(outcomes.items()))
+    names = {str(r["event_name"]) for r in rows if r.get("event_name")}
+    for r in rows:
+        names.update(str(n) for n in (r.get("event_names") or []))
+    if names:
+        out["event_names"] = sorted(names)
+    errors = Counter(str(r["error_code"]) for r in rows if r.get("error_code"))
+    if errors:
+        out["error_codes"] = dict(sorted(errors.items()))
+    if any("outcome" in r for r in rows) and any(r.get("region") for r in rows):
+        out["regions_succeeded"] = sorted(
+            {str(r["region"]) for r in rows if r.get("outcome") == "success" and r.get("region")}
+        )
+    for col in ("instance_types", "regions_attempted"):
+        merged = {str(v) for r in rows for v in (r.get(col) or [])}
+        if merged:
+            out[col] = sorted(merged)
+    costs = [float(r["cost"]) for r in rows if isinstance(r.get("cost"), (int, float))]
+    if costs:
+        out["cost"] = round(sum(costs), 2)
+        out["currency"] = next((r.get("currency") for r in rows if r.get("currency")), None)
+    if q.description:
+        out["description"] = q.description
+    return out
+
+
+def _ts(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def summary(findings: list[dict[str, Any]]) -> dict[str, int]:
+    """Findings per severity, most severe first."""
+    counts = Counter(f["severity"] for f in findings)
+    return {s: counts[s] for s in sorted(counts, key=lambda s: -SEVERITY_RANK.get(s, 0))}
