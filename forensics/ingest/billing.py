@@ -40,12 +40,18 @@ _STAGE_COLS = ", ".join(BILLING_COLUMNS)
 
 
 def _format_of(names: set[str], types: dict[str, str], path: str) -> str | None:
-    """Which billing export a set of column names (lower-cased) is, or None."""
-    if {"billedcost", "chargeperiodstart"} <= names:
+    """Which billing export a set of column names (lower-cased) is, or None.
+
+    Recognised by identity and time columns, so that an export lacking its cost column is still
+    claimed, then rejected with that reason rather than called an unknown file.
+    """
+    if "chargeperiodstart" in names and {"billedcost", "billingaccountid"} & names:
         return "focus"
-    if any(n.startswith("lineitem/") for n in names) and "lineitem/unblendedcost" in names:
+    slash = {"identity/lineitemid", "lineitem/usagestartdate", "lineitem/unblendedcost"}
+    if any(n.startswith("lineitem/") for n in names) and slash & names:
         return "cur_legacy_csv"
-    if "line_item_unblended_cost" in names or "line_item_usage_start_date" in names:
+    snake = {"identity_line_item_id", "line_item_usage_start_date", "line_item_unblended_cost"}
+    if any(n.startswith("line_item_") for n in names) and snake & names:
         cur2 = {"product_region_code", "product", "resource_tags", "billing_period"} & names
         if cur2 or "BILLING_PERIOD=" in path or not types:
             return "cur2"  # CUR 2.0, or snake_case CSV (only CUR 2.0 writes those)

@@ -194,9 +194,13 @@ def required_missing(fmt: str, columns: dict[str, str]) -> str | None:
 
 
 def _region_from_usage_type(usage_type: str) -> str:
+    """The region a usage type names: a CUR prefix (`APN1-`, `EU-`), a region code some services
+    use as prefix (`ca-central-1-KMS-Requests`), or none, which is us-east-1."""
     prefix = f"regexp_extract({usage_type}, '^([A-Z]{{2,4}}[0-9]?)-', 1)"
+    code = f"regexp_extract({usage_type}, '^([a-z]{{2}}(-gov)?-[a-z]+-[0-9])-', 1)"
     return (
         f"CASE WHEN {usage_type} IS NULL OR {usage_type} LIKE 'Global%' THEN NULL "
+        f"WHEN {code} <> '' THEN {code} "
         f"WHEN {prefix} = '' THEN 'us-east-1' ELSE {_PREFIX_MAP}[{prefix}] END"
     )
 

@@ -67,7 +67,7 @@ CUR_COLUMNS = (
 
 def cur_row(n: int, cost: str, account: str = ACCT, period: str = "2026-11", **over: str) -> dict:
     """One legacy CUR line item (hourly EC2 usage in Tokyo unless told otherwise)."""
-    day, hour = 1 + n // 24, n % 24
+    day, hour = 1 + (n // 24) % 30, n % 24
     start = f"{period}-{day:02d}T{hour:02d}:00:00Z"
     end = f"{period}-{day:02d}T{hour:02d}:59:59Z"
     row = {
@@ -121,7 +121,7 @@ FOCUS_COLUMNS = (
 
 
 def focus_row(n: int, cost: str, account: str = ACCT, period: str = "2026-11") -> dict:
-    day, hour = 1 + n // 24, n % 24
+    day, hour = 1 + (n // 24) % 30, n % 24
     return {
         "BilledCost": cost,
         "BillingAccountId": account,
