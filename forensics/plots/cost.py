@@ -80,8 +80,10 @@ def cost_by_region(
         mark_time(fig, incident_start, "incident start", INCIDENT_COLOR)
     for label, when in (marks or {}).items():
         mark_time(fig, when, label, "#444444", dash="dot")
-    base_layout(fig, title, height=460)
+    base_layout(fig, title, height=500)
     fig.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0.0},
+        margin={"b": 110},
         barmode="stack",
         bargap=0,
         yaxis={"title": {"text": f"cost per hour ({currency})"}, "rangemode": "tozero"},

@@ -57,6 +57,8 @@ def build_report(
 ) -> str:
     """The whole page as text."""
     findings = findings or []
+    ours = [f for f in findings if sections.related(f, story)]
+    others = [f for f in findings if not sections.related(f, story)]
     figs = report_figures(case, story, thresholds_from_replay(budget), events)
     rendered = dict(
         zip((f.key for f in figs), figures_html([(f"fig-{f.key}", f.figure) for f in figs]), strict=True)
@@ -92,7 +94,15 @@ def build_report(
         _section(
             "activity", "Activity and entities", by_key["key-activity"] + by_key["entities"] + by_key["flows"]
         ),
-        _section("findings", f"Findings ({len(findings)})", sections.findings_table(findings)),
+        _section(
+            "findings",
+            f"Findings ({len(ours)} about this intrusion, {len(others)} others)",
+            sections.findings_table(ours)
+            + "<h3>Other findings in the same evidence</h3>"
+            + '<p class="caption">Hunt results that name none of this intrusion\'s keys, '
+            "principals, addresses or instances: separate stories to triage on their own.</p>"
+            + sections.findings_table(others),
+        ),
         _section(
             "still-running",
             f"Still running ({len(running)})",

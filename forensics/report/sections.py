@@ -167,8 +167,33 @@ FINDING_COLUMNS: list[Column] = [
 ]
 
 
+def related(finding: dict[str, Any], story: dict[str, Any]) -> bool:
+    """Whether a hunt finding concerns this story's intrusion (its keys, minted credentials,
+    principals, addresses or instances)."""
+    run = story.get("run_instances") or {}
+    ours = (
+        set(story.get("access_keys") or [])
+        | set(story.get("derived_credentials") or [])
+        | set(story.get("principals") or [])
+        | set(story.get("source_ips") or [])
+        | set(run.get("instances") or [])
+    )
+    ents = finding.get("entities") or {}
+    named = {finding.get("access_key_id"), finding.get("principal_arn"), finding.get("source_ip")}
+    for values in ents.values():
+        named |= set(values or [])
+    return bool(ours & named)
+
+
 def findings_table(findings: Sequence[dict[str, Any]]) -> str:
-    rows = [{**f, "first_seen": fmt_time(f.get("first_seen"))} for f in findings]
+    rows = [
+        {
+            **f,
+            "first_seen": fmt_time(f.get("first_seen")),
+            "principal_arn": (f.get("principal_arn") or "").split(":", 5)[-1] or None,
+        }
+        for f in findings
+    ]
     return table(rows, FINDING_COLUMNS, "findings")
 
 

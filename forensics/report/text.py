@@ -19,11 +19,11 @@ def fmt_time(value: Any) -> str:
 
 
 def fmt_duration(seconds: float | int | None) -> str:
-    """`3627` → `1 h 0 min 27 s`; short and exact enough for a postmortem."""
+    """`3627` → `1 h 0 min 27 s`; a negative span reads `… before`."""
     if seconds is None:
         return "—"
     s = int(round(seconds))
-    sign, s = ("-", -s) if s < 0 else ("", s)
+    suffix, s = (" before", -s) if s < 0 else ("", s)
     days, s = divmod(s, 86400)
     hours, s = divmod(s, 3600)
     minutes, s = divmod(s, 60)
@@ -33,7 +33,7 @@ def fmt_duration(seconds: float | int | None) -> str:
     if days or hours or minutes:
         parts.append(f"{minutes} min")
     parts.append(f"{s} s")
-    return sign + " ".join(parts)
+    return " ".join(parts) + suffix
 
 
 def fmt_money(amount: float | None, currency: str | None = "USD") -> str:
