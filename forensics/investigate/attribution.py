@@ -28,9 +28,12 @@ COLUMNS = """event_time, event_id, event_name, event_source, aws_region, source_
 # writes the command into every agent string, so whole strings are always "new".
 UA_FAMILY = "coalesce(nullif(regexp_extract(user_agent, '^\\[?([^\\s\\]]+)', 1), ''), '-')"
 
-SCOPE_SQL = f"""
+# Light rows only (the JSON payloads stay in the table until the intrusion's few are chosen):
+# a role session's history can be a fifth of the case.
+SCOPE_SQL = """
 CREATE OR REPLACE TEMP TABLE inv_scope AS
-SELECT {COLUMNS}, {UA_FAMILY} AS ua_family,
+SELECT rowid AS rid, event_time, event_name, source_ip, source_is_ip, principal_arn,
+       session_issuer_arn, access_key_id, invoked_by, outcome, user_agent,
        CASE WHEN list_contains(CAST($fresh_arns AS VARCHAR[]), principal_arn) THEN principal_arn
             WHEN list_contains(CAST($keys AS VARCHAR[]), access_key_id) THEN access_key_id
             ELSE principal_arn END AS ident,
@@ -44,19 +47,22 @@ WHERE list_contains(CAST($keys AS VARCHAR[]), access_key_id)
 """
 
 # Per identity and address: is it new, and does it carry an intruder's mark?
-SOURCES_SQL = """
-WITH ev AS (
-    SELECT * FROM inv_scope
-    WHERE NOT fresh AND coalesce(invoked_by, '') = '' AND source_is_ip
-),
-ident_first AS (SELECT ident, min(event_time) AS t0 FROM inv_scope GROUP BY ident),
-fam_first AS (SELECT ident, ua_family, min(event_time) AS f0 FROM ev GROUP BY ALL),
-addr AS (
-    SELECT ident, source_ip, min(event_time) AS a0, count(*) AS events,
+SOURCES_SQL = f"""
+WITH by_agent AS (
+    SELECT ident, source_ip, user_agent, min(event_time) AS t, count(*) AS events,
            count(*) FILTER (WHERE outcome = 'denied') AS denied,
            count(*) FILTER (WHERE list_contains(CAST($sensitive AS VARCHAR[]), event_name)
-                              AND outcome <> 'denied') AS sensitive,
-           list(DISTINCT ua_family) AS families
+                              AND outcome <> 'denied') AS sensitive
+    FROM inv_scope
+    WHERE NOT fresh AND coalesce(invoked_by, '') = '' AND source_is_ip
+    GROUP BY ALL
+),
+ev AS (SELECT *, {UA_FAMILY} AS ua_family FROM by_agent),
+ident_first AS (SELECT ident, min(event_time) AS t0 FROM inv_scope GROUP BY ident),
+fam_first AS (SELECT ident, ua_family, min(t) AS f0 FROM ev GROUP BY ALL),
+addr AS (
+    SELECT ident, source_ip, min(t) AS a0, sum(events) AS events, sum(denied) AS denied,
+           sum(sensitive) AS sensitive, list(DISTINCT ua_family) AS families
     FROM ev GROUP BY ALL
 )
 SELECT a.ident, a.source_ip, a.a0 AS first_seen, a.events, a.denied, a.sensitive,
@@ -70,16 +76,21 @@ FROM addr a JOIN ident_first f USING (ident)
 ORDER BY a.a0
 """
 
-EVENTS_SQL = """
+EVENTS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE inv_events AS
-SELECT *, 'intrusion' AS actor FROM inv_scope
-WHERE source_is_ip AND coalesce(invoked_by, '') = ''
-  AND NOT list_contains(CAST($known AS VARCHAR[]), source_ip)
-  AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(principal_arn, ''))
-  AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(session_issuer_arn, ''))
-  AND (fresh OR list_contains(CAST($ips AS VARCHAR[]), source_ip))
-  AND (CAST($from AS TIMESTAMPTZ) IS NULL OR event_time >= CAST($from AS TIMESTAMPTZ))
-  AND (CAST($to AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($to AS TIMESTAMPTZ))
+WITH chosen AS (
+    SELECT rid, ident, fresh FROM inv_scope
+    WHERE source_is_ip AND coalesce(invoked_by, '') = ''
+      AND NOT list_contains(CAST($known AS VARCHAR[]), source_ip)
+      AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(principal_arn, ''))
+      AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(session_issuer_arn, ''))
+      AND (fresh OR list_contains(CAST($ips AS VARCHAR[]), source_ip))
+      AND (CAST($from AS TIMESTAMPTZ) IS NULL OR event_time >= CAST($from AS TIMESTAMPTZ))
+      AND (CAST($to AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($to AS TIMESTAMPTZ))
+)
+SELECT {", ".join("c." + c.strip() for c in COLUMNS.split(","))},
+       s.ident, s.fresh, 'intrusion' AS actor
+FROM cloudtrail c JOIN chosen s ON c.rowid = s.rid
 """
 
 

@@ -11,7 +11,13 @@ from .context import Ctx, iso
 
 SOURCE_SQL = {
     "cloudtrail": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
-                            min(event_time) AS "from", max(event_time) AS "to"
+                            min(event_time) AS "from", max(event_time) AS "to",
+                            list(DISTINCT aws_region ORDER BY aws_region)
+                                FILTER (WHERE aws_region IS NOT NULL) AS regions,
+                            list(DISTINCT coalesce(recipient_account_id, account_id)
+                                 ORDER BY coalesce(recipient_account_id, account_id))
+                                FILTER (WHERE coalesce(recipient_account_id, account_id)
+                                        IS NOT NULL) AS accounts
                      FROM cloudtrail""",
     "vpc_flows": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
                            min(start_time) AS "from", max(end_time) AS "to" FROM vpc_flows""",
@@ -21,45 +27,34 @@ SOURCE_SQL = {
                           min(first_seen) AS "from", max(last_seen) AS "to" FROM findings""",
 }
 
+# Hours as integers since the epoch: truncating a TIMESTAMPTZ per row costs ten times more.
 HOURS_SQL = """
 WITH hours AS (
-    SELECT unnest(generate_series(date_trunc('hour', $start), date_trunc('hour', $end),
-                                  INTERVAL 1 HOUR)) AS hour
+    SELECT unnest(generate_series(epoch_us($start) // 3600000000,
+                                  epoch_us($end) // 3600000000)) AS h
 ),
-seen AS (
-    SELECT DISTINCT date_trunc('hour', event_time) AS hour FROM cloudtrail
-    WHERE event_time BETWEEN $start AND $end
-)
-SELECT h.hour FROM hours h ANTI JOIN seen s USING (hour) ORDER BY h.hour
+seen AS (SELECT DISTINCT epoch_us(event_time) // 3600000000 AS h FROM cloudtrail)
+SELECT make_timestamptz(h.h * 3600000000) AS hour FROM hours h ANTI JOIN seen s USING (h)
+ORDER BY 1
 """
 
 
 def coverage(ctx: Ctx, launched: dict[str, list[str]], story_end: datetime | None) -> dict[str, Any]:
     """The `coverage` block. `launched` maps region -> instances the intrusion launched."""
     sources: dict[str, Any] = {}
+    trail: dict[str, Any] = {}
     for table, sql in SOURCE_SQL.items():
         row = ctx.one(sql) or {}
+        trail = trail or row
         sources[table] = {
             "records": row.get("records", 0),
             "files": row.get("files", 0),
             "from": iso(row.get("from")),
             "to": iso(row.get("to")),
         }
-    span = ctx.one('SELECT min(event_time) AS "from", max(event_time) AS "to" FROM cloudtrail')
-    start, end = (span or {}).get("from"), (span or {}).get("to")
-    accounts = [
-        r["a"]
-        for r in ctx.rows(
-            """SELECT DISTINCT coalesce(recipient_account_id, account_id) AS a FROM cloudtrail
-           WHERE coalesce(recipient_account_id, account_id) IS NOT NULL ORDER BY 1"""
-        )
-    ]
-    regions = [
-        r["r"]
-        for r in ctx.rows(
-            "SELECT DISTINCT aws_region AS r FROM cloudtrail WHERE aws_region IS NOT NULL ORDER BY 1"
-        )
-    ]
+    start, end = trail.get("from"), trail.get("to")
+    accounts = trail.get("accounts") or []
+    regions = trail.get("regions") or []
     gaps: list[dict[str, Any]] = []
     gaps += _trail_stops(ctx)
     if start is not None:
