@@ -27,7 +27,7 @@ from .tabular import batches, bisect_load, quarantine
 SOURCE = "findings"
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
-_ENVELOPE = ('"aws.guardduty"', '"aws.health"')
+_ENVELOPE = ('"GuardDuty Finding"', '"AWS Health Event"')
 _FINDING_KEYS = (('"schemaVersion"', '"SchemaVersion"'), ('"resource"', '"Resource"'),
                  ('"service"', '"Service"'), ('"type"', '"Type"'))  # fmt: skip
 _COLS = ", ".join(COLUMNS)
@@ -54,8 +54,8 @@ def sniff(f: EvidenceFile) -> Sniff | None:
     if m and m.group(1) == "Findings":
         return Sniff("guardduty-get-findings", options={"shape": "doc", "layout": _layout(text)})
     layout = "array" if text.startswith("[") else _layout(text)
-    if '"source"' in head and '"detail"' in head and any(e in head for e in _ENVELOPE):
-        fmt = "guardduty-eventbridge" if '"aws.guardduty"' in head else "health-eventbridge"
+    if '"detail-type"' in head and '"detail"' in head and any(e in head for e in _ENVELOPE):
+        fmt = "guardduty-eventbridge" if '"GuardDuty Finding"' in head else "health-eventbridge"
         return Sniff(fmt, options={"shape": "objects", "layout": layout})
     if all(any(k in head for k in pair) for pair in _FINDING_KEYS):
         return Sniff("guardduty-findings", options={"shape": "objects", "layout": layout})

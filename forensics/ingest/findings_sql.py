@@ -78,13 +78,16 @@ WITH src AS ({src_sql}),
 cls AS (
     SELECT source_file, position, ord, obj,
            CASE WHEN json_type(obj) <> 'OBJECT' THEN NULL
-                WHEN obj->>'source' = 'aws.health' THEN 'health'
-                WHEN obj->>'source' = 'aws.guardduty' THEN 'guardduty'
+                WHEN obj->>'detail-type' = 'AWS Health Event'
+                  OR (obj->>'source' = 'aws.health' AND (obj->'detail'->'eventTypeCode') IS NOT NULL)
+                     THEN 'health'
+                WHEN obj->>'detail-type' = 'GuardDuty Finding' THEN 'guardduty'
+                WHEN (obj->'detail') IS NOT NULL THEN NULL  -- another EventBridge event
                 WHEN coalesce(obj->>'type', obj->>'Type') IS NOT NULL
                  AND coalesce(obj->>'id', obj->>'Id') IS NOT NULL
                  AND coalesce(obj->'resource', obj->'Resource', obj->'service', obj->'Service')
                      IS NOT NULL THEN 'guardduty' END AS kind,
-           CASE WHEN (obj->'detail') IS NOT NULL AND obj->>'source' IN ('aws.health', 'aws.guardduty')
+           CASE WHEN (obj->'detail') IS NOT NULL AND (obj->'detail-type') IS NOT NULL
                 THEN obj->'detail' ELSE obj END AS d
     FROM src
 ),
@@ -151,6 +154,7 @@ SELECT finding_id, source, type, title, severity, first_seen, last_seen, account
        source_file, updated_at, position, ord,
        CASE WHEN source IS NULL THEN
                 'not a GuardDuty finding or an EventBridge GuardDuty/Health event'
+                || coalesce(' (detail-type ' || (obj->>'detail-type') || ')', '')
             WHEN finding_id IS NULL THEN 'finding without an id (' ||
                 CASE source WHEN 'health' THEN 'detail.eventArn' ELSE 'id' END || ')'
             WHEN first_seen IS NULL THEN 'finding without a parseable time'

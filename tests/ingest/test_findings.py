@@ -108,17 +108,30 @@ def test_bad_findings_are_quarantined_with_their_position(case, tmp_path):
     write(tmp_path / "cut.jsonl", "\n".join(lines) + "\n")
     odd = [finding("gd-9"), {"type": "x", "id": "y", "resource": {}, "createdAt": "never"}]
     write(tmp_path / "odd.jsonl", jsonl(odd))
+    state_change = {"version": "0", "detail-type": "EC2 Instance State-change Notification",
+                    "source": "aws.ec2", "detail": {"instance-id": "i-1", "state": "running"}}  # fmt: skip
+    write(tmp_path / "mixed.json", json.dumps([envelope(finding("gd-8")), state_change], indent=1))
     problems: list[str] = []
     report = case.load([tmp_path], on_problem=problems.append)
     got = {k: v[1:] for k, v in by_name(report).items()}
-    assert got == {"cut.jsonl": ("partial", 5, 4, 0), "odd.jsonl": ("partial", 2, 1, 0)}
+    assert got == {
+        "cut.jsonl": ("partial", 5, 4, 0),
+        "odd.jsonl": ("partial", 2, 1, 0),
+        "mixed.json": ("partial", 2, 1, 0),
+    }
     assert report.reconciles()
     reasons = rows(
         case, "SELECT regexp_extract(source_file, '[^/]+$'), position, reason FROM rejects ORDER BY 1"
     )
     assert reasons[0][:2] == ("cut.jsonl", "record 3 (line 3)") and "invalid JSON" in reasons[0][2]
-    assert reasons[1] == ("odd.jsonl", "record 2", "finding without a parseable time")
-    assert len(problems) == 2
+    assert reasons[1] == (
+        "mixed.json",
+        "record 2",
+        "not a GuardDuty finding or an EventBridge GuardDuty/Health event "
+        "(detail-type EC2 Instance State-change Notification)",
+    )
+    assert reasons[2] == ("odd.jsonl", "record 2", "finding without a parseable time")
+    assert len(problems) == 3
 
 
 def test_cli_loads_findings_when_asked(tmp_path):
