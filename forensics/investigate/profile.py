@@ -74,7 +74,13 @@ def profile(
 
 def _profile(ctx: Ctx, entity: str, kind: str, from_time, to_time, baseline_days: int):
     where = PREDICATES[kind]
-    ctx.run(f"CREATE OR REPLACE TEMP TABLE prof_events AS SELECT * FROM cloudtrail WHERE {where}", e=entity)
+    ctx.run(
+        f"""CREATE OR REPLACE TEMP TABLE prof_events AS
+            SELECT event_time, event_source, event_name, source_ip, source_is_ip, user_agent,
+                   aws_region, principal_arn, access_key_id, outcome
+            FROM cloudtrail WHERE {where}""",
+        e=entity,
+    )
     seen = ctx.one("SELECT min(event_time) AS first, max(event_time) AS last, count(*) AS n FROM prof_events")
     flows_seen = _flow_span(ctx, entity, kind)
     if not seen or (not seen["n"] and not flows_seen):
@@ -140,11 +146,11 @@ def _novelty(ctx: Ctx, base_from, start, end) -> dict[str, list[dict[str, Any]]]
     out: dict[str, list[dict[str, Any]]] = {}
     for label, expr in NOVELTY:
         rows = ctx.rows(
-            f"""WITH v AS (SELECT {expr} AS value, event_time FROM prof_events
-                           WHERE event_time >= $b AND event_time <= $t AND {expr} IS NOT NULL)
-                SELECT value, min(event_time) AS first, count(*) AS events FROM v
-                WHERE event_time >= $s GROUP BY value
-                HAVING value NOT IN (SELECT value FROM v WHERE event_time < $s)
+            f"""SELECT {expr} AS value, min(event_time) AS first,
+                       count(*) FILTER (WHERE event_time >= $s) AS events
+                FROM prof_events
+                WHERE event_time >= $b AND event_time <= $t AND {expr} IS NOT NULL
+                GROUP BY value HAVING min(event_time) >= $s
                 ORDER BY first, value""",
             b=base_from,
             s=start,
