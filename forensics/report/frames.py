@@ -240,3 +240,35 @@ def instance_lifetimes(case: Case, instance_ids: Sequence[str]) -> pl.DataFrame:
         GROUP BY l.instance ORDER BY launched, l.instance
     """
     return case.sql(sql, ids=list(instance_ids))
+
+
+def profile_activity(profile: dict[str, Any]) -> pl.DataFrame:
+    """A `Case.profile` activity list as call-volume rows (`bucket`, `outcome`, `calls`):
+    its `failed` counts every error, denials included, so they are split apart here."""
+    rows = []
+    for item in profile.get("activity") or []:
+        bucket = item["bucket"]
+        denied = int(item.get("denied") or 0)
+        rows += [
+            {"bucket": bucket, "outcome": "success", "calls": int(item.get("succeeded") or 0)},
+            {"bucket": bucket, "outcome": "denied", "calls": denied},
+            {"bucket": bucket, "outcome": "failed", "calls": int(item.get("failed") or 0) - denied},
+        ]
+    frame = pl.DataFrame(rows, schema={"bucket": pl.String, "outcome": pl.String, "calls": pl.Int64})
+    return frame.filter(pl.col("calls") > 0).with_columns(
+        pl.col("bucket").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC")
+    )
+
+
+def daily_cost_by_usage_type(case: Case, from_time: Time = None, to_time: Time = None) -> pl.DataFrame:
+    """Cost per day and usage type, biggest first (`day`, `usage_type`, `region`, `cost`,
+    `resources`): which line items a spike is made of."""
+    sql = f"""
+        SELECT date_trunc('day', usage_start) AS day, usage_type,
+               coalesce(nullif(region, ''), 'global') AS region,
+               round(sum(cost), 2) AS cost, count(DISTINCT resource_id) AS resources
+        FROM billing
+        WHERE {_window("usage_start")}
+        GROUP BY ALL ORDER BY cost DESC, day, usage_type
+    """
+    return case.sql(sql, from_time=from_time, to_time=to_time)
