@@ -128,11 +128,13 @@ def _kind_rank(kind: str) -> tuple[int, str]:
 
 
 def _nodes(edges: pl.DataFrame) -> dict[str, list[str]]:
-    """Each node under the first kind it was given, in the order edges introduce them."""
+    """Nodes by kind, in the order edges introduce them; a node any edge calls `derived` (a
+    minted user that also signs calls, say) is drawn as derived."""
     kind_of: dict[str, str] = {}
     for src, sk, dst, dk in edges.select("src", "src_kind", "dst", "dst_kind").iter_rows():
-        kind_of.setdefault(src, sk)
-        kind_of.setdefault(dst, dk)
+        for name, kind in ((src, sk), (dst, dk)):
+            if name not in kind_of or kind == "derived":
+                kind_of[name] = kind
     nodes: dict[str, list[str]] = {}
     for name, kind in kind_of.items():
         nodes.setdefault(kind, []).append(name)

@@ -49,3 +49,17 @@ def chromium() -> Path:
     if not CHROMIUM.is_file():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def key_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[forensics.Case]:
+    """The investigate tests' key-chaining intrusion (minted keys, a role session, a created
+    user), loaded once and opened read-only."""
+    from tests.investigate import chain
+
+    root = tmp_path_factory.mktemp("faces_chain")
+    evidence = chain.build(root / "evidence")
+    with forensics.Case(root / "case.duckdb") as case:
+        case.load([evidence], on_problem=lambda line: None)
+    with forensics.Case(root / "case.duckdb", read_only=True) as case:
+        yield case

@@ -277,3 +277,32 @@ def test_the_timeline_from_the_investigation_agrees_with_the_one_rebuilt_from_th
 
     assert counts(direct) == counts(timeline)
     assert direct.height == timeline.height
+
+
+def test_a_key_chain_draws_every_minted_credential_and_who_minted_it(
+    key_chain: forensics.Case,
+) -> None:
+    from forensics.investigate import api
+    from tests.investigate import chain
+
+    story, events = api.timeline(key_chain.con, access_key=chain.ALICE_KEY)
+    edges = story_frames.entity_edges(key_chain, story)
+    fig = plots.entity_graph(edges)
+    derived = next(t for t in fig.data if t.name == "derived credentials")
+    assert set(derived.customdata) == set(story["derived_credentials"])
+    minted = {(s, d, r) for s, d, r in edges.select("src", "dst", "relation").iter_rows()}
+    assert (chain.ALICE_KEY, chain.BOB_NEW_KEY, "CreateAccessKey") in minted
+    assert (chain.ALICE_KEY, chain.ROLE_KEY, "AssumeRole") in minted
+    assert (chain.BOB_NEW_KEY, chain.ATTACKER_2, "used from") in minted
+    assert {(chain.ATTACKER_2, i, "launched") for i in (chain.INSTANCE, chain.INSTANCE_2)} <= minted
+    # The timeline straight from the investigation and the one rebuilt from the story agree,
+    # minted credentials' events included.
+    direct = story_frames.timeline_events(key_chain, story, events)
+    rebuilt = story_frames.timeline_events(key_chain, story)
+    assert (
+        direct.group_by("actor", "phase")
+        .len()
+        .sort("actor", "phase")
+        .equals(rebuilt.group_by("actor", "phase").len().sort("actor", "phase"))
+    )
+    assert "user/bob" in set(direct["actor"])

@@ -41,7 +41,6 @@ RENDERED_JS = """
 @pytest.fixture(scope="module")
 def page(sample_case: Path, ground_truth: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of the leaked key, written by `forensics report` with a 1,000 USD budget."""
-    pytest.importorskip("forensics.hunt", reason="the hunt is not in this build yet")
     out = tmp_path_factory.mktemp("report") / "report.html"
     result = CliRunner().invoke(
         app,
