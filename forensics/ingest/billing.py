@@ -202,7 +202,7 @@ def _attempt(ctx: LoadContext, batch, key: tuple, pending: dict[str, FileOutcome
             columns = {n.lower(): n for n, _ in key[2]}
             types = {n.lower(): t for n, t in key[2]}
             src = (
-                "SELECT *, file_row_number + 1 AS _ord FROM read_parquet($files, "
+                "SELECT *, file_row_number + 1 AS _ord, 1 AS _first FROM read_parquet($files, "
                 f"hive_partitioning = {hive}, union_by_name = true, filename = '_evidence_file', "
                 "file_row_number = true)"
             )
@@ -214,8 +214,9 @@ def _attempt(ctx: LoadContext, batch, key: tuple, pending: dict[str, FileOutcome
                 columns[k.lower()] = k
             types = {}
             src = (
-                "SELECT * EXCLUDE (ordinality), ordinality - min(ordinality) OVER "
-                "(PARTITION BY _evidence_file) + 1 AS _ord "
+                # ordinality runs across the batch; each file's first row is found after
+                # staging, for rejected rows only (a window over every row costs more than the read)
+                "SELECT * EXCLUDE (ordinality), ordinality AS _ord, NULL::BIGINT AS _first "
                 "FROM read_csv($files, header = true, all_varchar = true, union_by_name = true, "
                 "delim = ',', quote = '\"', escape = '\"', nullstr = ['', 'NULL'], "
                 f"filename = '_evidence_file', hive_partitioning = {hive}, "
@@ -247,18 +248,23 @@ def _stage(ctx, batch, fmt, src, columns, types, params, pending, extra=None) ->
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bl_stage AS
         WITH src AS ({src}),
-        r AS (SELECT m.path AS source_file, m.delivery, m.delivered_at, src._ord, {raw}
-              FROM src JOIN bl_files m ON m.read_path = src._evidence_file)
-        SELECT {typed}, '{fmt}' AS source_format, source_file, delivery, delivered_at,
-               'record ' || _ord AS position, _ord,
-               concat_ws(' ', 'line item', r_line_item_id, r_usage_start, r_usage_type,
-                         'cost', r_cost) AS excerpt
-        FROM r""",
+        r AS (SELECT m.path AS source_file, m.delivery, m.delivered_at, src._ord, src._first,
+                     {raw}
+              FROM src JOIN bl_files m ON m.read_path = src._evidence_file),
+        t AS (SELECT {typed}, '{fmt}' AS source_format, source_file, delivery, delivered_at,
+                     _ord, _first, r_line_item_id, r_usage_start, r_usage_type, r_cost
+              FROM r)
+        SELECT * EXCLUDE (r_line_item_id, r_usage_start, r_usage_type, r_cost),
+               CASE WHEN reason IS NOT NULL THEN concat_ws(' ', 'line item', r_line_item_id,
+                    r_usage_start, r_usage_type, 'cost', r_cost) END AS excerpt
+        FROM t""",
         params,
     )
     rejected = quarantine(
         ctx,
-        "SELECT source_file, position, reason, excerpt, _ord AS ord FROM bl_stage WHERE reason IS NOT NULL",
+        "SELECT s.source_file, 'record ' || (s._ord - coalesce(s._first, f.first) + 1) AS position, "
+        "reason, excerpt, _ord AS ord FROM bl_stage s JOIN (SELECT source_file, min(_ord) AS first "
+        "FROM bl_stage GROUP BY ALL) f USING (source_file) WHERE reason IS NOT NULL",
     )
     con.execute(f"INSERT INTO bl_pending SELECT {_STAGE_COLS} FROM bl_stage WHERE reason IS NULL")
     read = dict(con.execute("SELECT source_file, count(*) FROM bl_stage GROUP BY ALL").fetchall())
@@ -327,7 +333,7 @@ def _salvage(ctx, item, exc, key, pending) -> None:
         delivery, when = delivery_of(f, key[1])
         _file_table(ctx, [(f.path, f.path, delivery, when)])
         renames = ", ".join(f'c{i} AS "{n.replace(chr(34), chr(34) * 2)}"' for i, n in enumerate(names))
-        src = f"SELECT {renames}, _evidence_file, _ord FROM bl_salvaged"
+        src = f"SELECT {renames}, _evidence_file, _ord, 1 AS _first FROM bl_salvaged"
         columns = {n.lower(): n for n in names}
         _stage(ctx, [item], key[1], src, columns, {}, None, pending, {f.path: (bad, note)})
     finally:

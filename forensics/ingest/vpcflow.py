@@ -43,6 +43,9 @@ _STATUS = {"OK", "NODATA", "SKIPDATA"}
 _CORE = {"srcaddr", "dstaddr", "interface-id", "log-status"}
 _DELIM = "\x1f"  # a byte that no flow record holds: one whole line per CSV "row"
 _COLS = ", ".join(COLUMNS)
+# the fast path leaves positions to here: its line numbers run across the batch
+_POSITION = "coalesce(s.source_position, 'line ' || (s.line_no - f.first + 1 + s._base))"
+_INSERTED = ", ".join(_POSITION if c == "source_position" else f"s.{c}" for c in COLUMNS)
 
 
 def header_fields(line: str) -> list[str] | None:
@@ -164,8 +167,7 @@ def _load_generic(ctx: LoadContext, batch: list[tuple[EvidenceFile, Sniff]]) -> 
 def _lines_sql(compression: str) -> str:
     # compression is one of our two constants; the file list is bound as $files
     return f"""
-        SELECT filename AS source_file,
-               ordinality - min(ordinality) OVER (PARTITION BY filename) + 1 AS line_no, line
+        SELECT filename AS source_file, ordinality AS ord, line
         FROM read_csv($files, columns = {{'line': 'VARCHAR'}}, delim = '{_DELIM}', quote = '',
                       escape = '', header = false, auto_detect = false, filename = true,
                       compression = '{compression}') WITH ORDINALITY"""
@@ -181,14 +183,23 @@ def _stage_and_record(
     try:
         for step in steps:
             con.execute(step, params if "$files" in step else None)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE vf_first AS SELECT source_file, min(line_no) AS first "
+            "FROM vf_stage WHERE _base IS NOT NULL GROUP BY ALL"
+        )
         rejected = quarantine(
             ctx,
-            "SELECT source_file, source_position AS position, reason, line_text AS excerpt, "
-            "line_no AS ord FROM vf_stage WHERE reason IS NOT NULL",
+            f"SELECT source_file, {_POSITION} AS position, reason, line_text AS excerpt, "
+            "line_no AS ord FROM vf_stage s LEFT JOIN vf_first f USING (source_file) "
+            "WHERE reason IS NOT NULL",
         )
-        con.execute(f"INSERT INTO vpc_flows ({_COLS}) SELECT {_COLS} FROM vf_stage WHERE reason IS NULL")
+        con.execute(
+            f"INSERT INTO vpc_flows ({_COLS}) SELECT {_INSERTED} FROM vf_stage s "
+            "LEFT JOIN vf_first f USING (source_file) WHERE reason IS NULL"
+        )
         read = dict(con.execute("SELECT source_file, count(*) FROM vf_stage GROUP BY ALL").fetchall())
         con.execute("DROP TABLE vf_stage")
+        con.execute("DROP TABLE vf_first")
         outcomes = []
         for f, s in batch:
             o = outcome_for(f, s.format, "loaded", SOURCE)
@@ -243,7 +254,7 @@ def _salvage_text(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Excep
     )
     ctx.con.register("vf_salvaged", table)
     try:
-        src = "SELECT source_file, line_no::BIGINT AS line_no, line FROM vf_salvaged"
+        src = "SELECT source_file, line_no::BIGINT AS ord, line FROM vf_salvaged"
         _stage_and_record(ctx, [item], text_stage_steps(src), {f.path: (cut, note)})
     finally:
         ctx.con.unregister("vf_salvaged")

@@ -90,7 +90,7 @@ COLUMNS = tuple(col for _, col, _ in FIELDS) + ("extra", "source_file", "source_
 
 
 def text_stage_steps(src_sql: str) -> list[str]:
-    """Statements over `src(source_file, line_no, line)` that leave `vf_stage`: every non-blank,
+    """Statements over `src(source_file, ord, line)` that leave `vf_stage`: every non-blank,
     non-header line with the vpc_flows columns, `reason` (NULL when good) and `line_text`.
 
     Steps go through temp tables: DuckDB would otherwise evaluate the tokenised lines twice
@@ -104,24 +104,25 @@ def text_stage_steps(src_sql: str) -> list[str]:
         if typ != "VARCHAR"
     ]
     cols = ",\n        ".join(f"{t} AS {col}" for (_, col, _), t in zip(FIELDS, typed, strict=True))
-    lines = f"""
-CREATE OR REPLACE TEMP TABLE vf_lines AS
+    text = f"""
+CREATE OR REPLACE TEMP TABLE vf_text AS
 WITH src AS ({src_sql}),
 unwrapped AS (
-    SELECT source_file, line_no, line,
+    SELECT source_file, ord, line,
            CASE WHEN NOT starts_with(ltrim(line), '{{') THEN line
                 WHEN json_valid(line) THEN json_extract_string(line, '$.message') END AS msg
     FROM src
-    WHERE line IS NOT NULL AND trim(line) <> ''
-),
-cleaned AS (
-    SELECT source_file, line_no, line, msg,
-           -- documentation samples end some records with a '#comment'; flow fields never hold '#'
-           trim(CASE WHEN contains(msg, '#') THEN regexp_replace(msg, '(^|\\s)#.*$', '') ELSE msg END)
-               AS text
-    FROM unwrapped
 )
-SELECT source_file, line_no, line, msg,
+SELECT source_file, ord, line, msg,
+       -- documentation samples end some records with a '#comment'; flow fields never hold '#'
+       trim(CASE WHEN contains(msg, '#') THEN regexp_replace(msg, '(^|\\s)#.*$', '') ELSE msg END)
+           AS text
+FROM unwrapped"""
+    # `ord` runs across the batch: a line's number is its distance from its file's first line
+    # (found by a join on a per-file minimum, cheaper than a window over every line)
+    lines = f"""
+CREATE OR REPLACE TEMP TABLE vf_lines AS
+SELECT source_file, ord - first + 1 AS line_no, line, msg,
        CASE WHEN contains(text, '  ') OR contains(text, chr(9))
             THEN string_split_regex(text, '\\s+') ELSE string_split(text, ' ') END AS tok,
        -- cheap test first: a header holds only lower-case names, '-' and '${{}}'
@@ -129,8 +130,8 @@ SELECT source_file, line_no, line, msg,
             THEN list_has_any(list_transform(string_split_regex(text, '\\s+'),
                                              lambda t: trim(t, '${{}}')), {_KNOWN_SQL})
             ELSE false END AS is_header
-FROM cleaned
-WHERE msg IS NULL OR text <> ''"""
+FROM vf_text JOIN (SELECT source_file, min(ord) AS first FROM vf_text GROUP BY ALL) USING (source_file)
+WHERE line IS NOT NULL AND trim(line) <> '' AND (msg IS NULL OR text <> '')"""
     headers = f"""
 CREATE OR REPLACE TEMP TABLE vf_headers AS
 SELECT source_file, line_no AS header_line, fields, {_positions("fields")} AS p,
@@ -169,6 +170,7 @@ SELECT
     source_file,
     'line ' || line_no AS source_position,
     line_no,
+    NULL::INTEGER AS _base,
     line AS line_text,
     CASE
         WHEN msg IS NULL THEN 'JSON line without a "message" string holding the flow record'
@@ -183,7 +185,7 @@ SELECT
         ELSE nullif(concat_ws('; ', {", ".join(problems)}), '')
     END AS reason
 FROM resolved"""
-    return [lines, headers, stage, "DROP TABLE vf_lines", "DROP TABLE vf_headers"]
+    return [text, lines, headers, stage, "DROP TABLE vf_text", "DROP TABLE vf_lines", "DROP TABLE vf_headers"]
 
 
 def fast_stage_sql(fields: tuple[str, ...], has_header: bool, compression: str) -> str:
@@ -217,12 +219,13 @@ def fast_stage_sql(fields: tuple[str, ...], has_header: bool, compression: str) 
         extra = "json_object(" + ", ".join(f"{quote_literal(o)}, {quote_ident(o)}" for o in others) + ")"
     reason = f"nullif(concat_ws('; ', {', '.join(problems)}), '')" if problems else "NULL"
     offset = 1 if has_header else 0
-    row = f"(ordinality - min(ordinality) OVER (PARTITION BY filename) + 1 + {offset})"
-    excerpt = "concat_ws(' ', " + ", ".join(f"coalesce({quote_ident(f)}::VARCHAR, '-')" for f in fields) + ")"
+    cells = ", ".join(f"coalesce({quote_ident(f)}::VARCHAR, '-')" for f in fields)
+    excerpt = f"concat_ws(' ', {cells})"
     return f"""
 CREATE OR REPLACE TEMP TABLE vf_stage AS
 SELECT {", ".join(exprs)}, {extra} AS extra,
-       filename AS source_file, 'line ' || {row} AS source_position, {row} AS line_no,
+       filename AS source_file, NULL::VARCHAR AS source_position, ordinality AS line_no,
+       {offset} AS _base,  -- lines before the first record; positions are set on insert
        CASE WHEN {reason} IS NOT NULL THEN {excerpt} END AS line_text, {reason} AS reason
 FROM read_csv($files, columns = {{{spec}}}, delim = ' ', quote = '', escape = '',
               header = {str(has_header).lower()}, auto_detect = false, nullstr = '-',
@@ -268,6 +271,7 @@ def parquet_stage_sql(columns: dict[str, str]) -> str:
 CREATE OR REPLACE TEMP TABLE vf_stage AS
 SELECT {", ".join(exprs)}, {extra} AS extra,
        filename AS source_file, 'record ' || (file_row_number + 1) AS source_position,
-       file_row_number + 1 AS line_no, NULL AS line_text, NULL::VARCHAR AS reason
+       file_row_number + 1 AS line_no, NULL::INTEGER AS _base, NULL AS line_text,
+       NULL::VARCHAR AS reason
 FROM read_parquet($files, hive_partitioning = true, union_by_name = true,
                   filename = true, file_row_number = true)"""

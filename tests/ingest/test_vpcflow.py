@@ -325,12 +325,24 @@ def test_bad_lines_are_rejected_with_their_line_and_the_rest_of_the_file_loads(c
     text[7] = text[7].replace(" 40006 ", " abc ")  # line 8: srcport not a number
     write(tmp_path / "bad.log", "\n".join(text) + "\n")
     good = write(tmp_path / "good.log", flow_text([flow(n) for n in range(20, 30)], V2.split()))
+    future = [flow(n) for n in range(40, 44)]
+    future[1]["start"] = 99_999_999_999  # typed fine, but no flow time: rejected on the fast path
+    write(tmp_path / "future.log", flow_text(future, V2.split()))
     report = case.load([tmp_path], on_problem=lambda line: None)
     got = outcomes(report)
-    assert got == {"bad.log": ("partial", 10, 8, 2), "good.log": ("loaded", 10, 10, 0)}
-    assert rows(case, "SELECT position, reason FROM rejects ORDER BY position") == [
-        ("line 5", "record has 13 fields where the header on line 1 names 14"),
-        ("line 8", "srcport abc is not an integer"),
+    assert got == {
+        "bad.log": ("partial", 10, 8, 2),
+        "good.log": ("loaded", 10, 10, 0),
+        "future.log": ("partial", 4, 3, 1),
+    }
+    assert rows(case, "SELECT position, reason, excerpt FROM rejects ORDER BY source_file, position") == [
+        ("line 5", "record has 13 fields where the header on line 1 names 14", text[4]),
+        ("line 8", "srcport abc is not an integer", text[7]),
+        (
+            "line 3",
+            "start 99999999999 is not epoch seconds",
+            flow_text(future[1:2], V2.split(), False).strip(),
+        ),
     ]
     assert rows(case, "SELECT count(*) FROM vpc_flows WHERE source_file = $p", p=str(good)) == [(10,)]
 
