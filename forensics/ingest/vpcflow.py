@@ -45,7 +45,18 @@ _DELIM = "\x1f"  # a byte that no flow record holds: one whole line per CSV "row
 _COLS = ", ".join(COLUMNS)
 # the fast path leaves positions to here: its line numbers run across the batch
 _POSITION = "coalesce(s.source_position, 'line ' || (s.line_no - f.first + 1 + s._base))"
-_INSERTED = ", ".join(_POSITION if c == "source_position" else f"s.{c}" for c in COLUMNS)
+# a record without region or account takes them from its S3 delivery path, which AWS defines:
+# AWSLogs/<account>/vpcflowlogs/<region>/... or AWSLogs/aws-account-id=<a>/.../aws-region=<r>/...
+_FROM_PATH = {
+    "region": "coalesce(s.region, nullif(regexp_extract(s.source_file, "
+    "'/vpcflowlogs/([a-z]{2}(-gov)?-[a-z]+-[0-9])/', 1), ''), "
+    "nullif(regexp_extract(s.source_file, '/aws-region=([a-z]{2}(-gov)?-[a-z]+-[0-9])/', 1), ''))",
+    "account_id": "coalesce(s.account_id, nullif(regexp_extract(s.source_file, "
+    "'/AWSLogs/([0-9]{12})/vpcflowlogs/', 1), ''), "
+    "nullif(regexp_extract(s.source_file, '/aws-account-id=([0-9]{12})/', 1), ''))",
+    "source_position": _POSITION,
+}
+_INSERTED = ", ".join(_FROM_PATH.get(c, f"s.{c}") for c in COLUMNS)
 
 
 def header_fields(line: str) -> list[str] | None:
@@ -170,7 +181,7 @@ def _lines_sql(compression: str) -> str:
         SELECT filename AS source_file, ordinality AS ord, line
         FROM read_csv($files, columns = {{'line': 'VARCHAR'}}, delim = '{_DELIM}', quote = '',
                       escape = '', header = false, auto_detect = false, filename = true,
-                      compression = '{compression}') WITH ORDINALITY"""
+                      hive_partitioning = false, compression = '{compression}') WITH ORDINALITY"""
 
 
 def _stage_and_record(

@@ -229,7 +229,8 @@ SELECT {", ".join(exprs)}, {extra} AS extra,
        CASE WHEN {reason} IS NOT NULL THEN {excerpt} END AS line_text, {reason} AS reason
 FROM read_csv($files, columns = {{{spec}}}, delim = ' ', quote = '', escape = '',
               header = {str(has_header).lower()}, auto_detect = false, nullstr = '-',
-              filename = true, compression = '{compression}') WITH ORDINALITY"""
+              filename = true, hive_partitioning = false,
+              compression = '{compression}') WITH ORDINALITY"""
 
 
 def parquet_stage_sql(columns: dict[str, str]) -> str:

@@ -301,6 +301,36 @@ def test_parquet_delivery_with_hive_partitions(case, tmp_path):
     assert got == [(50, 1275000, ts(1763261504), ACCT, "ap-south-1", 1, "x1", 3333)]
 
 
+def test_account_and_region_come_from_the_delivery_path_when_records_lack_them(case, tmp_path):
+    fields = ["srcaddr", "dstaddr", "start", "end", "log-status"]
+    recs = [flow(n) for n in range(3)]
+    plain = tmp_path / "AWSLogs" / ACCT / "vpcflowlogs" / "eu-north-1" / "2026" / "11" / "16"
+    hive = (
+        tmp_path / "hive" / "AWSLogs" / "aws-account-id=111122223333" / "aws-service=vpcflowlogs"
+        / "aws-region=sa-east-1" / "year=2026" / "month=11" / "day=16" / "hour=03"
+    )  # fmt: skip
+    write(
+        plain / f"{ACCT}_vpcflowlogs_eu-north-1_fl-1_20261116T0300Z_ab.log.gz",
+        flow_text(recs, fields),
+        gz=True,
+    )
+    write(
+        hive / "111122223333_vpcflowlogs_sa-east-1_fl-2_20261116T0300Z_cd.log.gz",
+        flow_text(recs[::-1], fields),
+        gz=True,
+    )
+    named = [flow(n, **{"account-id": "444455556666", "region": "ap-east-1"}) for n in range(2)]
+    write(hive / "named.log.gz", flow_text(named, [*fields, "account-id", "region"]), gz=True)
+    report = case.load([tmp_path], on_problem=lambda line: None)
+    assert (report.loaded, report.rejected) == (8, 0)
+    got = rows(case, "SELECT account_id, region, count(*) FROM vpc_flows GROUP BY ALL ORDER BY ALL")
+    assert got == [
+        (ACCT, "eu-north-1", 3),
+        ("111122223333", "sa-east-1", 3),
+        ("444455556666", "ap-east-1", 2),  # the record's own fields win
+    ]
+
+
 def test_truncated_gzip_keeps_whole_lines_before_the_break(case, tmp_path):
     recs = [flow(n) for n in range(400)]
     full = gzip.compress(flow_text(recs, V2.split()).encode(), mtime=0)
@@ -390,4 +420,12 @@ def test_sample_flow_logs_load_without_rejects(sample_case):
             " FROM vpc_flows",
         )
         assert got == [(9244, 444, 0)]  # sample_data/README.md: 444 files, 9,244 records
+        regions = rows(  # v2 records name no region: it comes from the delivery path
+            case,
+            "SELECT list(DISTINCT region ORDER BY region), count(region), list(DISTINCT account_id) "
+            "FROM vpc_flows",
+        )
+        assert regions == [
+            (["ap-northeast-1", "ap-south-1", "us-east-1", "us-west-2"], 9244, ["047391826504"])
+        ]
         assert rows(case, "SELECT count(*) FROM rejects WHERE source_file LIKE '%vpcflowlogs%'") == [(0,)]
