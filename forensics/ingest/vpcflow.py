@@ -1,13 +1,15 @@
 """VPC Flow Logs (text as delivered to S3 or exported from CloudWatch Logs, and Parquet) → `vpc_flows`.
 
 Files are recognised by content: a header line of field names, a default-format (v2) record, a
-`{"message": "<record>"}` wrapper, or Parquet columns such as `srcaddr`/`interface_id`. Lines are
-read by DuckDB's CSV reader as one text column per line and split and typed in SQL by field name
-(vpcflow_sql.py); only a file the reader refuses (a truncated gzip, invalid UTF-8) is decoded in
-Python, and its lines then go through the same SQL.
+`{"message": "<record>"}` wrapper, or Parquet columns such as `srcaddr`/`interface_id`. Files as
+AWS writes them (one header, single spaces) are read by one typed `read_csv` per header; a file
+that deviates (a repeated header, a wrong field count, a bad value) is re-read as one text column
+per line and split and typed in SQL by field name (vpcflow_sql.py), which explains every bad
+line. Only a file the reader refuses (a truncated gzip, invalid UTF-8) is decoded in Python, and
+its lines then go through the same SQL.
 
 Flow records carry no identifier, so there is no record-level deduplication: reloading the same
-file is skipped by its digest, and every distinct line is one row.
+file is skipped by its digest, and every line is one row.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         return None
     fields = header_fields(first)
     if fields:
-        fast = len(set(fields)) == len(fields) and first == " ".join(first.split(" "))
+        fast = len(set(fields)) == len(fields) and first == " ".join(first.split())
         options = (
             {"path": "fast", "compression": compression, "fields": tuple(fields), "header": True}
             if fast
