@@ -121,7 +121,7 @@ def _draw_gaps(
             text=f"gap: {label}",
             showarrow=False,
             xanchor="left",
-            yanchor="bottom",
+            yanchor="top",
             font={"color": GAP_COLOR, "size": 10},
         )
 

@@ -56,6 +56,9 @@ def _indicator(story: dict[str, Any]) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ind.items() if v) or "the indicator"
 
 
+_RESPONSE = ("aws_response", "containment")
+
+
 def headline(story: dict[str, Any]) -> str:
     return f"Postmortem: {_indicator(story)}"
 
@@ -82,6 +85,17 @@ def narrative(story: dict[str, Any]) -> list[str]:
             sentence += f" with user agent “{first['user_agent']}”"
         ips = story.get("source_ips") or []
         out.append(sentence + f". It acted from {len(ips)} address(es): {_list(ips)}.")
+    attacker = [p for p in story.get("phases") or [] if p.get("phase") not in _RESPONSE]
+    if attacker:
+        out.append(
+            "Its events by phase: "
+            + "; ".join(
+                f"{str(p['phase']).replace('_', ' ')} {p.get('events', 0)}"
+                + (f" ({p['denied']} denied)" if p.get("denied") else "")
+                for p in attacker
+            )
+            + "."
+        )
     esc = story.get("escalation_attempts") or {}
     if esc.get("total"):
         out.append(
@@ -97,13 +111,15 @@ def narrative(story: dict[str, Any]) -> list[str]:
         new = run.get("new_regions") or []
         if new:
             text += f"; it touched {len(new)} region(s) the account had never used ({_list(new, 20)})"
-        failed = run.get("failed_regions") or []
-        if failed:
-            codes = run.get("error_codes") or {}
+        codes = run.get("error_codes") or {}
+        if run.get("failed_calls"):
             text += (
-                f"; {run.get('failed_calls', 0)} launch call(s) failed, in {_list(failed)} "
+                f"; {run['failed_calls']} launch call(s) failed "
                 f"({', '.join(f'{k} × {v}' for k, v in sorted(codes.items()))})"
             )
+        failed = run.get("failed_regions") or []
+        if failed:
+            text += f"; in {_list(failed)} no launch succeeded"
         types = run.get("instance_types") or {}
         if types:
             text += ". Types: " + ", ".join(f"{v} × {k}" for k, v in sorted(types.items()))

@@ -85,6 +85,9 @@ def test_the_page_tells_the_story_with_its_facts(page: Path, ground_truth: dict)
     assert "30 min 15 s" in text  # first use → quarantine, 1,815 s
     assert "1 h 0 min 27 s" in text  # first use → containment, 3,627 s
     assert "Still running (2)" in text
+    launched = sum(len(ids) for ids in ground_truth["instances"].values())
+    assert f"It launched {launched} instance(s) in {len(ground_truth['regions_succeeded'])} region(s)" in text
+    assert f"{len(ground_truth['regions_new'])} region(s) the account had never used" in text
 
 
 def test_the_appendix_lists_every_evidence_file_with_its_digest(page: Path, ground_truth: dict) -> None:
