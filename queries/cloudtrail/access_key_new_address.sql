@@ -27,39 +27,15 @@ WITH bounds AS (
                                    (max(event_time) - min(event_time)) / 4) AS learn_end
     FROM cloudtrail
 ),
-keyed AS (
-    SELECT event_time, event_id, event_name, source_ip, aws_region, principal_arn, access_key_id,
-           user_agent, vpc_endpoint_id,
-           -- the session (role + session name), and the role it belongs to
-           CASE WHEN starts_with(access_key_id, 'ASIA') AND session_issuer_arn IS NOT NULL
+pairs AS (   -- one pass over the events: everything else works on these few rows
+    SELECT CASE WHEN starts_with(access_key_id, 'ASIA') AND session_issuer_arn IS NOT NULL
                     THEN session_issuer_arn || '/' || coalesce(session_name, '')
                 WHEN starts_with(access_key_id, 'ASIA') THEN principal_arn
                 ELSE access_key_id END AS identity,
-           CASE WHEN starts_with(access_key_id, 'ASIA')
-                    THEN coalesce(session_issuer_arn, principal_arn)
+           -- the role a session belongs to (a key is its own)
+           CASE WHEN starts_with(access_key_id, 'ASIA') THEN coalesce(session_issuer_arn, principal_arn)
                 ELSE access_key_id END AS role_identity,
-           -- roles are judged by network (/24): scanners, NAT and service egress rotate within one
-           CASE WHEN starts_with(access_key_id, 'ASIA') AND NOT contains(source_ip, ':')
-                    THEN regexp_replace(source_ip, '\.\d+$', '.0/24')
-                ELSE source_ip END AS net
-    FROM cloudtrail
-    WHERE access_key_id IS NOT NULL AND source_is_ip AND invoked_by IS NULL
-      AND coalesce(user_agent, '') NOT LIKE '%AWS_Lambda_%'
-      AND NOT regexp_full_match(coalesce(session_name, ''), 'i-[0-9a-fA-F]{8,17}')
-),
-identity_first AS (
-    SELECT identity, min(event_time) AS first_any FROM keyed GROUP BY identity
-),
-role_first AS (
-    SELECT role_identity, min(event_time) AS role_first_any FROM keyed GROUP BY ALL
-),
-role_nets AS (    -- a new session name is not news from a network its role already used
-    SELECT role_identity, net, min(event_time) AS net_first FROM keyed GROUP BY ALL
-),
-pairs AS (
-    SELECT identity, source_ip,
-           any_value(role_identity)        AS role_identity,
-           any_value(net)                  AS net,
+           source_ip,
            min(event_time)                 AS first_time,
            max(event_time)                 AS last_time,
            count(*)                        AS events,
@@ -70,8 +46,21 @@ pairs AS (
            arg_min(access_key_id, event_time) AS access_key_id,
            arg_min(user_agent, event_time) AS user_agent,
            bool_and(vpc_endpoint_id IS NOT NULL) AS via_endpoint
-    FROM keyed
-    GROUP BY identity, source_ip
+    FROM cloudtrail
+    WHERE access_key_id IS NOT NULL AND source_is_ip AND invoked_by IS NULL
+      AND coalesce(user_agent, '') NOT LIKE '%AWS_Lambda_%'
+      AND NOT (coalesce(session_name, '') LIKE 'i-%' AND regexp_full_match(session_name, 'i-[0-9a-fA-F]{8,17}'))
+    GROUP BY 1, 2, 3
+),
+netted AS (  -- roles are judged by network (/24): scanners, NAT and service egress rotate within one
+    SELECT *, CASE WHEN starts_with(access_key_id, 'ASIA') AND NOT contains(source_ip, ':')
+                   THEN regexp_replace(source_ip, '\.\d+$', '.0/24') ELSE source_ip END AS net
+    FROM pairs
+),
+identity_first AS (SELECT identity, min(first_time) AS first_any FROM pairs GROUP BY ALL),
+role_first AS (SELECT role_identity, min(first_time) AS role_first_any FROM pairs GROUP BY ALL),
+role_nets AS (   -- a new session name is not news from a network its role already used
+    SELECT role_identity, net, min(first_time) AS net_first FROM netted GROUP BY ALL
 )
 SELECT
     p.first_time                    AS event_time,
@@ -91,7 +80,7 @@ SELECT
     f.first_any                     AS identity_first_seen,
     p.events,
     p.last_time
-FROM pairs p
+FROM netted p
 JOIN identity_first f USING (identity)
 JOIN role_first rf ON rf.role_identity = p.role_identity
 JOIN role_nets rn ON rn.role_identity = p.role_identity AND rn.net = p.net

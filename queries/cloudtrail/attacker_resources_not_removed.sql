@@ -50,11 +50,15 @@ writes AS (
     FROM cloudtrail
     WHERE NOT read_only AND outcome = 'success'
       AND coalesce(event_type, 'AwsApiCall') IN ('AwsApiCall', 'AwsConsoleAction')
-      AND split_part(event_source, '.', 1) NOT IN (
-            'iam', 'sts', 'organizations', 'cloudfront', 'route53', 'route53domains', 'support',
-            'health', 'globalaccelerator', 'waf', 'budgets', 'ce', 'cur', 'account', 'signin',
-            'billingconsole', 'billing', 'artifact', 'trustedadvisor', 'pricing', 'shield',
-            'notifications', 'freetier', 'sso')
+      AND event_source NOT IN ('iam.amazonaws.com', 'sts.amazonaws.com',
+            'organizations.amazonaws.com', 'cloudfront.amazonaws.com', 'route53.amazonaws.com',
+            'route53domains.amazonaws.com', 'support.amazonaws.com', 'health.amazonaws.com',
+            'globalaccelerator.amazonaws.com', 'waf.amazonaws.com', 'budgets.amazonaws.com',
+            'ce.amazonaws.com', 'cur.amazonaws.com', 'account.amazonaws.com',
+            'signin.amazonaws.com', 'billingconsole.amazonaws.com', 'billing.amazonaws.com',
+            'artifact.amazonaws.com', 'trustedadvisor.amazonaws.com', 'pricing.amazonaws.com',
+            'shield.amazonaws.com', 'notifications.amazonaws.com', 'freetier.amazonaws.com',
+            'sso.amazonaws.com')
     GROUP BY ALL
 ),
 suspect_instances AS (

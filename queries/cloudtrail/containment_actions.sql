@@ -19,12 +19,15 @@ description: >
 falsepositives: [Administrators rotating other users' keys, offboarding, clean-up of test resources]
 --- */
 WITH made AS (   -- who made each resource the evidence shows being made
-    SELECT unnest(list_concat(coalesce(instance_ids, []),
-                              regexp_extract_all(coalesce(response_elements::VARCHAR, ''), '"(i-[0-9a-fA-F]{8,17})"', 1)))
-               AS resource_id,
-           event_time, coalesce(session_issuer_arn, principal_arn) AS creator
+    SELECT unnest(instance_ids) AS resource_id, event_time,
+           coalesce(session_issuer_arn, principal_arn) AS creator
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'RunScheduledInstances', 'CreateFleet') AND outcome = 'success'
+    WHERE event_name IN ('RunInstances', 'RunScheduledInstances') AND outcome = 'success'
+    UNION ALL
+    SELECT unnest(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1)), event_time,
+           coalesce(session_issuer_arn, principal_arn)
+    FROM cloudtrail
+    WHERE event_name = 'CreateFleet' AND outcome = 'success'
     UNION ALL
     SELECT coalesce(json_extract_string(response_elements, '$.groupId'),
                     json_extract_string(response_elements, '$.keyName'),
@@ -47,7 +50,15 @@ actions AS (
                               json_extract_string(request_parameters, '$.DeleteLaunchTemplateRequest.LaunchTemplateId'),
                               json_extract_string(request_parameters, '$.launchTemplateId'))]) AS targets
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('AttachRolePolicy', 'AttachUserPolicy', 'CancelSpotInstanceRequests',
+                         'DeleteAccessKey', 'DeleteAutoScalingGroup', 'DeleteFleets',
+                         'DeleteFunction20150331', 'DeleteKeyPair', 'DeleteLaunchTemplate',
+                         'DeleteLoginProfile', 'DeleteSecurityGroup', 'DeleteUser',
+                         'DeleteUserPolicy', 'DetachUserPolicy',
+                         'PutFunctionConcurrency20171031', 'PutRolePolicy', 'PutUserPolicy',
+                         'RemoveUserFromGroup', 'StopInstances', 'TerminateInstances',
+                         'UpdateAccessKey')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:DeleteLoginProfile', 'iam:DeleteUser',
             'iam:AttachUserPolicy', 'iam:AttachRolePolicy', 'iam:PutUserPolicy', 'iam:PutRolePolicy',
             'iam:DetachUserPolicy', 'iam:DeleteUserPolicy', 'iam:RemoveUserFromGroup',

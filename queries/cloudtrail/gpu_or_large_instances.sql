@@ -26,7 +26,11 @@ WITH launches AS (
            list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
                                             '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateLaunchConfiguration',
+                         'CreateLaunchTemplate', 'CreateLaunchTemplateVersion',
+                         'RequestSpotFleet', 'RequestSpotInstances', 'RunInstances',
+                         'RunScheduledInstances')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
             'ec2:RunScheduledInstances', 'ec2:CreateLaunchTemplate', 'ec2:CreateLaunchTemplateVersion',
             'autoscaling:CreateAutoScalingGroup', 'autoscaling:CreateLaunchConfiguration')

@@ -25,7 +25,12 @@ WITH calls AS (
            split_part(event_source, '.', 1) || ':' || event_name AS api,
            coalesce(session_issuer_arn, principal_arn) AS actor_id
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('CreateAccessKey', 'CreateLoginProfile', 'CreateOpenIDConnectProvider',
+                         'CreateProfile', 'CreateSAMLProvider',
+                         'CreateServiceSpecificCredential', 'CreateTrustAnchor', 'CreateUser',
+                         'GetFederationToken', 'UpdateLoginProfile', 'UpdateSAMLProvider',
+                         'UploadSSHPublicKey', 'UploadSigningCertificate')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
             'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey',
             'iam:UploadSigningCertificate', 'iam:CreateOpenIDConnectProvider',

@@ -24,7 +24,8 @@ WITH inst AS (
            source_is_ip, vpc_endpoint_id, ec2_role_delivery, user_agent, outcome,
            coalesce(session_issuer_arn, '') || '/' || session_name AS identity, session_name
     FROM cloudtrail
-    WHERE regexp_full_match(session_name, 'i-[0-9a-fA-F]{8,17}') AND invoked_by IS NULL
+    WHERE session_name LIKE 'i-%' AND regexp_full_match(session_name, 'i-[0-9a-fA-F]{8,17}')
+      AND invoked_by IS NULL
 ),
 home AS (
     SELECT identity, min(event_time) AS first_any FROM inst WHERE source_is_ip GROUP BY ALL

@@ -22,7 +22,10 @@ WITH launches AS (
     SELECT *, list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
                                                '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateInstances',
+                         'CreateInstancesFromSnapshot', 'RequestSpotFleet',
+                         'RequestSpotInstances', 'RunInstances', 'RunScheduledInstances')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
             'ec2:RunScheduledInstances', 'autoscaling:CreateAutoScalingGroup',
             'lightsail:CreateInstances', 'lightsail:CreateInstancesFromSnapshot')
@@ -35,11 +38,16 @@ writes AS (   -- first successful regional write per region
     FROM cloudtrail
     WHERE NOT read_only AND outcome = 'success'
       AND coalesce(event_type, 'AwsApiCall') IN ('AwsApiCall', 'AwsConsoleAction')
-      AND split_part(event_source, '.', 1) NOT IN (
-            'iam', 'sts', 'organizations', 'cloudfront', 'route53', 'route53domains', 'support',
-            'health', 'globalaccelerator', 'waf', 'budgets', 'ce', 'cur', 'account', 'signin',
-            'billingconsole', 'billing', 'artifact', 'trustedadvisor', 'pricing', 'shield',
-            'notifications', 'freetier', 'sso', 'iam-identity-center', 'access-analyzer-global')
+      AND event_source NOT IN ('iam.amazonaws.com', 'sts.amazonaws.com',
+            'organizations.amazonaws.com', 'cloudfront.amazonaws.com', 'route53.amazonaws.com',
+            'route53domains.amazonaws.com', 'support.amazonaws.com', 'health.amazonaws.com',
+            'globalaccelerator.amazonaws.com', 'waf.amazonaws.com', 'budgets.amazonaws.com',
+            'ce.amazonaws.com', 'cur.amazonaws.com', 'account.amazonaws.com',
+            'signin.amazonaws.com', 'billingconsole.amazonaws.com', 'billing.amazonaws.com',
+            'artifact.amazonaws.com', 'trustedadvisor.amazonaws.com', 'pricing.amazonaws.com',
+            'shield.amazonaws.com', 'notifications.amazonaws.com', 'freetier.amazonaws.com',
+            'sso.amazonaws.com', 'iam-identity-center.amazonaws.com',
+            'access-analyzer-global.amazonaws.com')
     GROUP BY ALL
 ),
 billed AS (

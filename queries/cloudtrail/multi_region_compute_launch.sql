@@ -30,7 +30,10 @@ WITH launches AS (
                                             coalesce(response_elements::VARCHAR, ''),
                                             '"(?i:instanceType|bundleId)"\s*:\s*"([a-z0-9-]+\.?[a-z0-9_]+)"', 1)) AS instance_types
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateInstances',
+                         'CreateInstancesFromSnapshot', 'RequestSpotFleet',
+                         'RequestSpotInstances', 'RunInstances', 'RunScheduledInstances')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
             'ec2:RunScheduledInstances', 'autoscaling:CreateAutoScalingGroup',
             'lightsail:CreateInstances', 'lightsail:CreateInstancesFromSnapshot')

@@ -37,7 +37,29 @@ WITH calls AS (
            json_extract_string(request_parameters, '$.groupName') AS group_name,
            json_extract_string(request_parameters, '$.policyName') AS policy_name
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('AddRoleToInstanceProfile', 'AddUserToGroup', 'AssociateIamInstanceProfile',
+                         'AttachGroupPolicy', 'AttachRolePolicy', 'AttachUserPolicy',
+                         'CreateAccessKey', 'CreateChangeSet', 'CreateCodeInterpreter',
+                         'CreateDevEndpoint', 'CreateEventSourceMapping20150331',
+                         'CreateFunction20150331', 'CreateJob', 'CreateLoginProfile',
+                         'CreateNotebookInstance', 'CreateNotebookInstanceLifecycleConfig',
+                         'CreatePipeline', 'CreatePolicyVersion',
+                         'CreatePresignedNotebookInstanceUrl', 'CreateProcessingJob',
+                         'CreateProject', 'CreateRole', 'CreateService', 'CreateStack',
+                         'CreateStackSet', 'CreateTrainingJob', 'CreateUser',
+                         'DeleteRolePermissionsBoundary', 'DeleteUserPermissionsBoundary',
+                         'ModifyInstanceAttribute', 'PutGroupPolicy', 'PutPipelineDefinition',
+                         'PutRolePolicy', 'PutUserPolicy', 'RegisterTaskDefinition',
+                         'ReplaceIamInstanceProfileAssociation', 'RequestSpotInstances',
+                         'RunInstances', 'RunTask', 'SendCommand', 'SendSSHPublicKey',
+                         'SendSerialConsoleSSHPublicKey', 'SetDefaultPolicyVersion',
+                         'StartBuild', 'StartBuildBatch', 'StartSession', 'StartTask',
+                         'UpdateAssumeRolePolicy', 'UpdateDevEndpoint',
+                         'UpdateFunctionCode20150331v2',
+                         'UpdateFunctionConfiguration20150331v2', 'UpdateJob',
+                         'UpdateLoginProfile', 'UpdateProject', 'UpdateService',
+                         'UpdateStack', 'UpdateStackSet')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:AttachUserPolicy',
             'iam:AttachGroupPolicy', 'iam:AttachRolePolicy', 'iam:PutUserPolicy', 'iam:PutGroupPolicy',
             'iam:PutRolePolicy', 'iam:AddUserToGroup', 'iam:UpdateAssumeRolePolicy',

@@ -24,20 +24,22 @@ WITH reads AS (
     SELECT event_time, event_id, event_name, event_source, aws_region, principal_arn,
            access_key_id, source_ip, outcome
     FROM cloudtrail
-    WHERE (read_only OR regexp_matches(event_name, '^(List|Get|Describe)'))
+    WHERE (read_only OR starts_with(event_name, 'List') OR starts_with(event_name, 'Get')
+           OR starts_with(event_name, 'Describe'))
       AND principal_arn IS NOT NULL AND invoked_by IS NULL
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
-candidates AS (   -- cheap pre-filter: only pairs that could ever qualify get sessionised
+candidates AS (   -- cheap pre-filter on the few denied reads: only these pairs get sessionised
     SELECT principal_arn, source_ip
     FROM reads
+    WHERE outcome = 'denied'
     GROUP BY ALL
-    HAVING count(DISTINCT event_name) FILTER (outcome = 'denied') >= $min_denied
-       AND count(DISTINCT event_name) >= $min_distinct
+    HAVING count(DISTINCT event_name) >= $min_denied
 ),
 marked AS (
-    SELECT r.*,
+    SELECT r.event_time, r.event_id, r.event_name, r.aws_region, r.principal_arn, r.access_key_id,
+           r.source_ip, r.outcome,
            CASE WHEN r.event_time - lag(r.event_time) OVER w > to_minutes($gap_minutes)
                 THEN 1 ELSE 0 END AS starts
     FROM reads r SEMI JOIN candidates c

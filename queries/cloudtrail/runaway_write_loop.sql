@@ -1,6 +1,6 @@
 /* ---
 id: runaway_write_loop
-title: One principal repeating the same write on the same target thousands of times, with its cost
+title: One principal repeating the same write request thousands of times, with its cost
 kind: detection
 sources: [cloudtrail, billing]
 tactic: impact
@@ -8,69 +8,82 @@ attack: [TA0040:T1496]
 severity: medium
 params:
   min_calls: {type: INTEGER, default: 1000, description: repetitions that make a loop}
-  gap_minutes: {type: INTEGER, default: 30, description: a pause this long ends a loop}
+  gap_hours: {type: INTEGER, default: 1, description: "a whole hour without the call ends a loop"}
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   A remediation function triggered by the very change it makes, or retrying a call that can never
-  succeed, writes the same thing over and over and bills every invocation. One row per loop (one
-  principal, one write call, one target, no pause of gap_minutes, at least min_calls calls) with
+  succeed, sends the very same request over and over and bills every invocation. One row per loop
+  (one principal, one write call with identical parameters, no silent hour, at least
+  min_calls calls; an application writing new objects to its bucket is not a loop) with
   its span, rate, errors and the billed cost of the function or resource it ran as (line items
   overlapping the loop whose resource id is the function's ARN). High when the loop cost money.
 falsepositives: [Busy queue consumers writing the same table, heartbeats]
 --- */
-WITH heavy AS (   -- cheap pre-filter before any JSON is read
+WITH busy AS (    -- cheap pre-filter: principals repeating one write call at all
     SELECT coalesce(session_issuer_arn, principal_arn) AS actor_id, event_name
     FROM cloudtrail
     WHERE NOT read_only AND principal_arn IS NOT NULL AND invoked_by IS NULL
     GROUP BY ALL
     HAVING count(*) >= $min_calls
 ),
-writes AS (
+candidates AS (   -- their calls, with a hash of the request (identical requests hash alike)
     SELECT c.event_time, c.event_id, c.event_name, c.aws_region, c.principal_arn, c.access_key_id,
-           c.source_ip, c.outcome, c.error_code, c.user_agent, c.session_name,
-           coalesce(c.session_issuer_arn, c.principal_arn) AS actor_id,
-           coalesce(json_extract_string(c.request_parameters, '$.bucketName'),
-                    json_extract_string(c.request_parameters, '$.functionName'),
-                    json_extract_string(c.request_parameters, '$.tableName'),
-                    json_extract_string(c.request_parameters, '$.queueUrl'),
-                    json_extract_string(c.request_parameters, '$.roleName'),
-                    json_extract_string(c.request_parameters, '$.instanceId'),
-                    json_extract_string(c.request_parameters, '$.name'),
-                    'request ' || left(md5(coalesce(c.request_parameters::VARCHAR, '')), 12)) AS target
+           c.source_ip, c.outcome, c.error_code, c.user_agent, c.session_name, c.request_parameters,
+           coalesce(c.session_issuer_arn, c.principal_arn) AS actor_id, hash(c.request_parameters) AS target
     FROM cloudtrail c
-    SEMI JOIN heavy h ON h.actor_id = coalesce(c.session_issuer_arn, c.principal_arn)
-                     AND h.event_name = c.event_name
     WHERE NOT c.read_only AND c.invoked_by IS NULL
+      AND c.event_name IN (SELECT event_name FROM busy)
+),
+repeated AS (
+    SELECT c.actor_id, c.event_name, c.target
+    FROM candidates c JOIN busy b USING (actor_id, event_name)
+    GROUP BY ALL
+    HAVING count(*) >= $min_calls
+),
+writes AS (
+    SELECT c.* FROM candidates c JOIN repeated r USING (actor_id, event_name, target)
+),
+hours AS (       -- hourly counts: the islands below are found over a few rows, not every call
+    SELECT actor_id, event_name, target, time_bucket(INTERVAL 1 HOUR, event_time) AS hour, count(*) AS calls
+    FROM writes GROUP BY ALL
 ),
 marked AS (
-    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > to_minutes($gap_minutes)
-                   THEN 1 ELSE 0 END AS starts
-    FROM writes
-    WINDOW w AS (PARTITION BY actor_id, event_name, target ORDER BY event_time, event_id)
+    SELECT *, CASE WHEN hour - lag(hour) OVER w > to_hours($gap_hours) THEN 1 ELSE 0 END AS starts
+    FROM hours
+    WINDOW w AS (PARTITION BY actor_id, event_name, target ORDER BY hour)
 ),
 episodes AS (
-    SELECT *, sum(starts) OVER (PARTITION BY actor_id, event_name, target ORDER BY event_time, event_id
+    SELECT *, sum(starts) OVER (PARTITION BY actor_id, event_name, target ORDER BY hour
                                 ROWS UNBOUNDED PRECEDING) AS episode
     FROM marked
 ),
-loops AS (
-    SELECT actor_id, event_name, target, episode,
-           min(event_time) AS first_time, max(event_time) AS last_time,
-           arg_min(event_id, event_time) AS event_id,
-           arg_min(principal_arn, event_time) AS principal_arn,
-           arg_min(access_key_id, event_time) AS access_key_id,
-           arg_min(source_ip, event_time) AS source_ip,
-           arg_min(aws_region, event_time) AS region,
-           count(*) AS events,
-           count(*) FILTER (outcome <> 'success') AS failed,
-           mode(error_code) AS error_code,
-           count(DISTINCT access_key_id) AS sessions,
-           -- a Lambda function runs as a role session named after the function
-           CASE WHEN bool_or(user_agent LIKE '%AWS_Lambda_%') THEN any_value(session_name) END AS function_name
+long_runs AS (
+    SELECT actor_id, event_name, target, episode, min(hour) AS start_hour,
+           max(hour) + INTERVAL 1 HOUR AS end_hour
     FROM episodes
-    GROUP BY actor_id, event_name, target, episode
-    HAVING count(*) >= $min_calls
+    GROUP BY ALL
+    HAVING sum(calls) >= $min_calls
+),
+loops AS (
+    SELECT w.actor_id, w.event_name, w.target, r.episode,
+           min(w.event_time) AS first_time, max(w.event_time) AS last_time,
+           arg_min(w.event_id, w.event_time) AS event_id,
+           arg_min(w.principal_arn, w.event_time) AS principal_arn,
+           arg_min(w.access_key_id, w.event_time) AS access_key_id,
+           arg_min(w.source_ip, w.event_time) AS source_ip,
+           arg_min(w.aws_region, w.event_time) AS region,
+           count(*) AS events,
+           count(*) FILTER (w.outcome <> 'success') AS failed,
+           mode(w.error_code) AS error_code,
+           count(DISTINCT w.access_key_id) AS sessions,
+           arg_min(w.request_parameters, w.event_time) AS request_parameters,
+           -- a Lambda function runs as a role session named after the function
+           CASE WHEN bool_or(w.user_agent LIKE '%AWS_Lambda_%') THEN any_value(w.session_name) END AS function_name
+    FROM writes w
+    JOIN long_runs r ON r.actor_id = w.actor_id AND r.event_name = w.event_name AND r.target = w.target
+                    AND w.event_time >= r.start_hour AND w.event_time < r.end_hour
+    GROUP BY w.actor_id, w.event_name, w.target, r.episode
 ),
 costed AS (
     SELECT l.*, sum(b.cost) AS cost, any_value(b.currency) AS currency,
@@ -91,7 +104,14 @@ SELECT
     access_key_id,
     source_ip,
     region,
-    target                   AS resource,
+    coalesce(json_extract_string(request_parameters, '$.bucketName'),
+             json_extract_string(request_parameters, '$.functionName'),
+             json_extract_string(request_parameters, '$.tableName'),
+             json_extract_string(request_parameters, '$.queueUrl'),
+             json_extract_string(request_parameters, '$.roleName'),
+             json_extract_string(request_parameters, '$.instanceId'),
+             json_extract_string(request_parameters, '$.name'),
+             'request ' || left(md5(coalesce(request_parameters::VARCHAR, '')), 12)) AS resource,
     event_id,
     event_name,
     events,

@@ -35,7 +35,9 @@ WITH reads AS (
            END AS targets,
            event_name IN ('BatchGetSecretValue', 'GetParametersByPath') AS bulk
     FROM cloudtrail
-    WHERE ((event_source = 'secretsmanager.amazonaws.com' AND event_name IN ('GetSecretValue', 'BatchGetSecretValue'))
+    WHERE event_name IN ('GetSecretValue', 'BatchGetSecretValue', 'GetParameter', 'GetParameters',
+                         'GetParametersByPath', 'GetPasswordData', 'DescribeInstanceAttribute')
+      AND ((event_source = 'secretsmanager.amazonaws.com' AND event_name IN ('GetSecretValue', 'BatchGetSecretValue'))
            OR (event_source = 'ssm.amazonaws.com' AND event_name IN ('GetParameter', 'GetParameters', 'GetParametersByPath')
                AND lower(json_extract_string(request_parameters, '$.withDecryption')) = 'true')
            OR (event_source = 'ec2.amazonaws.com' AND event_name = 'GetPasswordData')

@@ -24,7 +24,20 @@ WITH calls AS (
     SELECT *, split_part(event_source, '.', 1) || ':' || event_name AS api,
            request_parameters::VARCHAR AS req
     FROM cloudtrail
-    WHERE split_part(event_source, '.', 1) || ':' || event_name IN (
+    WHERE event_name IN ('BatchDisableStandards', 'CreateIPSet', 'DeleteAnalyzer',
+                         'DeleteConfigurationRecorder', 'DeleteDeliveryChannel',
+                         'DeleteDetector', 'DeleteEventDataStore', 'DeleteFlowLogs',
+                         'DeleteMembers', 'DeletePublishingDestination',
+                         'DeleteResolverQueryLogConfig', 'DeleteTrail', 'Disable',
+                         'DisableMacie', 'DisableSecurityHub',
+                         'DisassociateFromAdministratorAccount',
+                         'DisassociateFromMasterAccount', 'DisassociateMembers',
+                         'DisassociateResolverQueryLogConfig', 'LeaveOrganization',
+                         'PutEventSelectors', 'PutInsightSelectors',
+                         'StopConfigurationRecorder', 'StopEventDataStoreIngestion',
+                         'StopLogging', 'StopMonitoringMembers', 'UpdateDetector',
+                         'UpdateIPSet', 'UpdateTrail')
+      AND split_part(event_source, '.', 1) || ':' || event_name IN (
             'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail',
             'cloudtrail:PutEventSelectors', 'cloudtrail:PutInsightSelectors',
             'cloudtrail:DeleteEventDataStore', 'cloudtrail:StopEventDataStoreIngestion',
