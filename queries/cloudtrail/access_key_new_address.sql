@@ -49,7 +49,9 @@ pairs AS (   -- one pass over the events: everything else works on these few row
     FROM cloudtrail
     WHERE access_key_id IS NOT NULL AND source_is_ip AND invoked_by IS NULL
       AND coalesce(user_agent, '') NOT LIKE '%AWS_Lambda_%'
-      AND NOT (coalesce(session_name, '') LIKE 'i-%' AND regexp_full_match(session_name, 'i-[0-9a-fA-F]{8,17}'))
+      -- instance-role sessions (named after an instance id) have their own detection
+      AND NOT (coalesce(session_name, '') LIKE 'i-%' AND length(session_name) BETWEEN 10 AND 19
+               AND ltrim(lower(substr(session_name, 3)), '0123456789abcdef') = '')
     GROUP BY 1, 2, 3
 ),
 netted AS (  -- roles are judged by network (/24): scanners, NAT and service egress rotate within one

@@ -24,7 +24,8 @@ WITH inst AS (
            source_is_ip, vpc_endpoint_id, ec2_role_delivery, user_agent, outcome,
            coalesce(session_issuer_arn, '') || '/' || session_name AS identity, session_name
     FROM cloudtrail
-    WHERE session_name LIKE 'i-%' AND regexp_full_match(session_name, 'i-[0-9a-fA-F]{8,17}')
+    WHERE session_name LIKE 'i-%' AND length(session_name) BETWEEN 10 AND 19   -- an instance id, in hex
+      AND ltrim(lower(substr(session_name, 3)), '0123456789abcdef') = ''
       AND invoked_by IS NULL
 ),
 home AS (

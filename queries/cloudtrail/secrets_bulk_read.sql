@@ -45,10 +45,16 @@ WITH reads AS (
                AND json_extract_string(request_parameters, '$.attribute') = 'userData'))
       AND invoked_by IS NULL AND principal_arn IS NOT NULL
 ),
+candidates AS (   -- an application re-reading its few parameters never needs the windows below
+    SELECT actor_id, source_ip FROM reads
+    GROUP BY ALL
+    HAVING len(list_distinct(flatten(list(targets)))) >= $min_targets OR bool_or(bulk)
+        OR count(*) FILTER (outcome = 'denied') >= $min_denied
+),
 marked AS (
-    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > to_minutes($gap_minutes) THEN 1 ELSE 0 END AS starts
-    FROM reads
-    WINDOW w AS (PARTITION BY actor_id, source_ip ORDER BY event_time, event_id)
+    SELECT r.*, CASE WHEN r.event_time - lag(r.event_time) OVER w > to_minutes($gap_minutes) THEN 1 ELSE 0 END AS starts
+    FROM reads r SEMI JOIN candidates c ON c.actor_id = r.actor_id AND c.source_ip IS NOT DISTINCT FROM r.source_ip
+    WINDOW w AS (PARTITION BY r.actor_id, r.source_ip ORDER BY r.event_time, r.event_id)
 ),
 bursts AS (
     SELECT *, sum(starts) OVER (PARTITION BY actor_id, source_ip ORDER BY event_time, event_id

@@ -48,8 +48,10 @@ egress AS (
     WHERE f.action = 'ACCEPT' AND f.bytes > 0
       AND (f.flow_direction = 'egress'
            OR (f.flow_direction IS NULL
-               AND regexp_matches(f.src_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)')))
-      AND NOT regexp_matches(f.dst_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.)')
+               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
+                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
+      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
+                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
 ),
 streams AS (
     SELECT e.inst, e.dst_addr, e.dst_port,

@@ -45,8 +45,10 @@ pool AS (
       AND list_contains($ports::INTEGER[], f.dst_port)
       AND (f.flow_direction = 'egress'
            OR (f.flow_direction IS NULL
-               AND regexp_matches(f.src_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.)')))
-      AND NOT regexp_matches(f.dst_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.)')
+               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
+                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
+      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
+                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
       AND ($from_time::TIMESTAMPTZ IS NULL OR f.end_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR f.start_time <= $to_time::TIMESTAMPTZ)
 ),
