@@ -146,7 +146,7 @@ def launches_table(story: dict[str, Any]) -> str:
         [
             ("region", "region"),
             ("succeeded", "launched"),
-            ("failed", "a launch failed"),
+            ("failed", "failed"),
             ("new to the account", "new to the account"),
         ],
         "compact",
