@@ -103,6 +103,7 @@ def load_paths(
     for module in loaders:
         if routed[module.SOURCE]:
             module.load(ctx, routed[module.SOURCE])
+    ctx.flush()
     con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
 

@@ -53,7 +53,11 @@ def sniff(f: EvidenceFile) -> Sniff | None:
     first_key = m.group(1) if m else ""
     layout = _layout(text)
     if first_key == "Records" or ('"Records"' in text[:512] and any(k in text for k in _EVENT_KEYS)):
-        return Sniff("cloudtrail-records", options={"shape": "records", "layout": layout})
+        # several documents, one per line, when a second one starts within the head
+        lines = [ln for ln in text.split("\n")[1:] if ln.strip()]
+        many = layout == "newline_delimited" and any(ln.lstrip().startswith("{") for ln in lines)
+        shape = "records_lines" if many else "records"
+        return Sniff("cloudtrail-records", options={"shape": shape, "layout": layout})
     if first_key == "Events" or ('"CloudTrailEvent"' in text and '"Events"' in text):
         return Sniff("cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout})
     if '"detail-type"' in text and '"AWS API Call via CloudTrail"' in text:
@@ -90,6 +94,7 @@ def _batches(items: list[tuple[EvidenceFile, Sniff]]):
 def _load_batch(ctx: LoadContext, shape: str, layout: str, batch) -> None:
     files = [f.path for f, _ in batch]
     src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # layout is one of our constants
+    mark = len(ctx.pending_rejects)
     try:
         ctx.con.execute("BEGIN TRANSACTION")
         counts = _stage_and_insert(ctx, src_sql, {"files": files})
@@ -97,6 +102,7 @@ def _load_batch(ctx: LoadContext, shape: str, layout: str, batch) -> None:
         ctx.con.execute("COMMIT")
     except duckdb.Error as exc:
         ctx.con.execute("ROLLBACK")
+        del ctx.pending_rejects[mark:]  # the retry finds them again
         if len(batch) > 1:
             half = len(batch) // 2
             _load_batch(ctx, shape, layout, batch[:half])

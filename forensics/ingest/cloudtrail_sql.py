@@ -154,12 +154,19 @@ def stage_sql(src_sql: str) -> str:
 
 # Each export shape reduced to (source_file, source_position, raw). `$files` is bound.
 SOURCES = {
-    # {"Records": [...]} documents: S3 delivery, one per file or one per line.
+    # {"Records": [...]}, one document per file: S3 delivery, the bulk of any case. No window
+    # function here: it would hold the whole batch in memory before the first row streams on.
     "records": """
+        SELECT filename AS source_file, 'record ' || (i + 1) AS source_position, rec AS raw
+        FROM (
+            SELECT filename, unnest(Records) AS rec, unnest(range(len(Records))) AS i
+            FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
+                           format = $layout, filename = true, maximum_object_size = 536870912)
+        )""",
+    # One {"Records": [...]} batch per line: the line number is part of the position.
+    "records_lines": """
         SELECT filename AS source_file,
-               CASE WHEN doc_no = 1 THEN 'record ' || (i + 1)
-                    ELSE 'line ' || doc_no || ' record ' || (i + 1) END AS source_position,
-               rec AS raw
+               'line ' || doc_no || ' record ' || (i + 1) AS source_position, rec AS raw
         FROM (
             SELECT filename, doc_no, unnest(recs) AS rec, unnest(range(len(recs))) AS i
             FROM (

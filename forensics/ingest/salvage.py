@@ -106,7 +106,7 @@ def salvage_records(path: str, shape: str) -> tuple[list[tuple[str, str]], list[
         problems.append(("byte 0", "no JSON content after decompression", ""))
         return records, problems, 0
 
-    key = {"records": "Records", "lookup": "Events"}.get(shape)
+    key = {"records": "Records", "records_lines": "Records", "lookup": "Events"}.get(shape)
     containers: list[tuple[int, bool]]  # (offset, inside an array)
     if key:
         containers = [(m.end(), True) for m in re.finditer(rf'"{key}"\s*:\s*\[', text)]
