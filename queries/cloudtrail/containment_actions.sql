@@ -58,14 +58,8 @@ actions AS (
                          'PutFunctionConcurrency20171031', 'PutRolePolicy', 'PutUserPolicy',
                          'RemoveUserFromGroup', 'StopInstances', 'TerminateInstances',
                          'UpdateAccessKey')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:DeleteLoginProfile', 'iam:DeleteUser',
-            'iam:AttachUserPolicy', 'iam:AttachRolePolicy', 'iam:PutUserPolicy', 'iam:PutRolePolicy',
-            'iam:DetachUserPolicy', 'iam:DeleteUserPolicy', 'iam:RemoveUserFromGroup',
-            'ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:DeleteKeyPair', 'ec2:DeleteSecurityGroup',
-            'ec2:DeleteLaunchTemplate', 'ec2:CancelSpotInstanceRequests', 'ec2:DeleteFleets',
-            'autoscaling:DeleteAutoScalingGroup', 'lambda:PutFunctionConcurrency20171031',
-            'lambda:DeleteFunction20150331')
+      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com', 'iam.amazonaws.com',
+                           'lambda.amazonaws.com')
       AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)

@@ -30,10 +30,7 @@ WITH launches AS (
                          'CreateLaunchTemplate', 'CreateLaunchTemplateVersion',
                          'RequestSpotFleet', 'RequestSpotInstances', 'RunInstances',
                          'RunScheduledInstances')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
-            'ec2:RunScheduledInstances', 'ec2:CreateLaunchTemplate', 'ec2:CreateLaunchTemplateVersion',
-            'autoscaling:CreateAutoScalingGroup', 'autoscaling:CreateLaunchConfiguration')
+      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com')
       AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
 ),
 typed AS (

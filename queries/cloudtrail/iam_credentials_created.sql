@@ -30,12 +30,7 @@ WITH calls AS (
                          'CreateServiceSpecificCredential', 'CreateTrustAnchor', 'CreateUser',
                          'GetFederationToken', 'UpdateLoginProfile', 'UpdateSAMLProvider',
                          'UploadSSHPublicKey', 'UploadSigningCertificate')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
-            'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey',
-            'iam:UploadSigningCertificate', 'iam:CreateOpenIDConnectProvider',
-            'iam:CreateSAMLProvider', 'iam:UpdateSAMLProvider', 'sts:GetFederationToken',
-            'rolesanywhere:CreateTrustAnchor', 'rolesanywhere:CreateProfile')
+      AND event_source IN ('iam.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sts.amazonaws.com')
       AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
 ),
 habit AS (

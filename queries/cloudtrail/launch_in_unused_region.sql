@@ -25,10 +25,8 @@ WITH launches AS (
     WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateInstances',
                          'CreateInstancesFromSnapshot', 'RequestSpotFleet',
                          'RequestSpotInstances', 'RunInstances', 'RunScheduledInstances')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:RequestSpotFleet', 'ec2:CreateFleet',
-            'ec2:RunScheduledInstances', 'autoscaling:CreateAutoScalingGroup',
-            'lightsail:CreateInstances', 'lightsail:CreateInstancesFromSnapshot')
+      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com',
+                           'lightsail.amazonaws.com')
       AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)

@@ -59,30 +59,12 @@ WITH calls AS (
                          'UpdateFunctionConfiguration20150331v2', 'UpdateJob',
                          'UpdateLoginProfile', 'UpdateProject', 'UpdateService',
                          'UpdateStack', 'UpdateStackSet')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:AttachUserPolicy',
-            'iam:AttachGroupPolicy', 'iam:AttachRolePolicy', 'iam:PutUserPolicy', 'iam:PutGroupPolicy',
-            'iam:PutRolePolicy', 'iam:AddUserToGroup', 'iam:UpdateAssumeRolePolicy',
-            'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
-            'iam:CreateUser', 'iam:CreateRole', 'iam:AddRoleToInstanceProfile', 'iam:DeleteUserPermissionsBoundary',
-            'iam:DeleteRolePermissionsBoundary',
-            'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:AssociateIamInstanceProfile',
-            'ec2:ReplaceIamInstanceProfileAssociation', 'ec2:ModifyInstanceAttribute',
-            'lambda:CreateFunction20150331', 'lambda:UpdateFunctionCode20150331v2',
-            'lambda:UpdateFunctionConfiguration20150331v2', 'lambda:CreateEventSourceMapping20150331',
-            'glue:CreateDevEndpoint', 'glue:UpdateDevEndpoint', 'glue:CreateJob', 'glue:UpdateJob',
-            'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:CreateStackSet',
-            'cloudformation:UpdateStackSet', 'cloudformation:CreateChangeSet',
-            'datapipeline:CreatePipeline', 'datapipeline:PutPipelineDefinition',
-            'sagemaker:CreateNotebookInstance', 'sagemaker:CreatePresignedNotebookInstanceUrl',
-            'sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob',
-            'sagemaker:CreateNotebookInstanceLifecycleConfig',
-            'codebuild:CreateProject', 'codebuild:UpdateProject', 'codebuild:StartBuild',
-            'codebuild:StartBuildBatch', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'ecs:StartTask',
-            'apprunner:CreateService', 'apprunner:UpdateService', 'ssm:SendCommand', 'ssm:StartSession',
-            'ec2-instance-connect:SendSSHPublicKey',
-            'ec2-instance-connect:SendSerialConsoleSSHPublicKey',
-            'bedrock-agentcore:CreateCodeInterpreter')
+      AND event_source IN ('apprunner.amazonaws.com', 'bedrock-agentcore.amazonaws.com',
+                           'cloudformation.amazonaws.com', 'codebuild.amazonaws.com',
+                           'datapipeline.amazonaws.com', 'ec2.amazonaws.com',
+                           'ec2-instance-connect.amazonaws.com', 'ecs.amazonaws.com',
+                           'glue.amazonaws.com', 'iam.amazonaws.com', 'lambda.amazonaws.com',
+                           'sagemaker.amazonaws.com', 'ssm.amazonaws.com')
       AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
 ),
 relevant AS (

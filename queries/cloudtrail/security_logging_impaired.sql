@@ -37,22 +37,11 @@ WITH calls AS (
                          'StopConfigurationRecorder', 'StopEventDataStoreIngestion',
                          'StopLogging', 'StopMonitoringMembers', 'UpdateDetector',
                          'UpdateIPSet', 'UpdateTrail')
-      AND split_part(event_source, '.', 1) || ':' || event_name IN (
-            'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail',
-            'cloudtrail:PutEventSelectors', 'cloudtrail:PutInsightSelectors',
-            'cloudtrail:DeleteEventDataStore', 'cloudtrail:StopEventDataStoreIngestion',
-            'ec2:DeleteFlowLogs',
-            'guardduty:DeleteDetector', 'guardduty:UpdateDetector', 'guardduty:DisassociateFromMasterAccount',
-            'guardduty:DisassociateFromAdministratorAccount', 'guardduty:DeleteMembers',
-            'guardduty:DisassociateMembers', 'guardduty:StopMonitoringMembers',
-            'guardduty:CreateIPSet', 'guardduty:UpdateIPSet', 'guardduty:DeletePublishingDestination',
-            'securityhub:DisableSecurityHub', 'securityhub:BatchDisableStandards',
-            'config:StopConfigurationRecorder', 'config:DeleteConfigurationRecorder',
-            'config:DeleteDeliveryChannel',
-            'macie2:DisableMacie', 'inspector2:Disable', 'access-analyzer:DeleteAnalyzer',
-            'route53resolver:DeleteResolverQueryLogConfig',
-            'route53resolver:DisassociateResolverQueryLogConfig',
-            'organizations:LeaveOrganization')
+      AND event_source IN ('access-analyzer.amazonaws.com', 'cloudtrail.amazonaws.com',
+                           'config.amazonaws.com', 'ec2.amazonaws.com', 'guardduty.amazonaws.com',
+                           'inspector2.amazonaws.com', 'macie2.amazonaws.com',
+                           'organizations.amazonaws.com', 'route53resolver.amazonaws.com',
+                           'securityhub.amazonaws.com')
       AND invoked_by IS NULL
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
