@@ -34,9 +34,7 @@ def progress(enabled: bool = True) -> Iterator:
     )
     task = bar.add_task("loading", total=None)
     with bar:
-        yield lambda stage, done, total: bar.update(
-            task, description=stage, completed=done, total=total
-        )
+        yield lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total)
 
 
 def print_load_report(report: LoadReport) -> None:
@@ -47,10 +45,7 @@ def print_load_report(report: LoadReport) -> None:
     for source, agg in sorted(report.by_source().items()):
         table.add_row(
             source,
-            *(
-                str(agg[k])
-                for k in ("files", "read", "loaded", "duplicates", "rejected", "skipped")
-            ),
+            *(str(agg[k]) for k in ("files", "read", "loaded", "duplicates", "rejected", "skipped")),
         )
     out.print(table)
     out.print(
@@ -107,9 +102,7 @@ def write_frame(df: pl.DataFrame, fmt: str, out: Path | None) -> None:
             return
         text = str(df)
     elif fmt == "csv":
-        flat = df.with_columns(
-            [pl.col(c).cast(pl.String) for c, t in df.schema.items() if t.is_nested()]
-        )
+        flat = df.with_columns([pl.col(c).cast(pl.String) for c, t in df.schema.items() if t.is_nested()])
         text = flat.write_csv()
     elif fmt == "json":
         buf = io.StringIO()
@@ -121,3 +114,74 @@ def write_frame(df: pl.DataFrame, fmt: str, out: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         Path(out).write_text(text, encoding="utf-8")
+
+
+def print_hunt_summary(findings: list[dict]) -> None:
+    """Findings by severity and tactic, most severe first: what the hunt saw, in a few lines."""
+    order = ["critical", "high", "medium", "low", "info"]
+    table = Table(title=f"Hunt: {len(findings)} findings")
+    for col in ("severity", "tactic", "detection", "count", "first seen"):
+        table.add_column(col)
+    ranked = sorted(
+        findings, key=lambda f: (order.index(f.get("severity", "info")), f.get("first_seen") or "")
+    )
+    for f in ranked[:20]:
+        table.add_row(
+            f.get("severity", ""),
+            f.get("tactic") or "",
+            f.get("detection", ""),
+            str(f.get("count", "")),
+            str(f.get("first_seen") or ""),
+        )
+    if len(ranked) > 20:
+        table.caption = f"... and {len(ranked) - 20} more (forensics hunt --format json)"
+    Console(file=sys.stdout, width=160).print(table)
+
+
+def print_story_summary(story: dict) -> None:
+    """The answers an analyst needs first, from an investigation story (DESIGN.md keys)."""
+    fu = story.get("first_use") or {}
+    run = story.get("run_instances") or {}
+    cost = story.get("cost") or {}
+    dur = story.get("durations_s") or {}
+    quarantine = story.get("aws_quarantine") or {}
+    containment = story.get("containment") or {}
+    lines = [
+        ("principal", story.get("principal_arn")),
+        ("access keys", ", ".join(story.get("access_keys") or [])),
+        ("key first seen", story.get("key_first_seen")),
+        (
+            "first use",
+            f"{fu.get('time')} from {fu.get('source_ip')} ({fu.get('event_name')}, {fu.get('user_agent')})",
+        ),
+        ("attacker addresses", ", ".join(story.get("source_ips") or [])),
+        (
+            "escalation",
+            "{total} attempts: {denied} denied, {succeeded} succeeded".format(
+                **{
+                    k: (story.get("escalation_attempts") or {}).get(k, 0)
+                    for k in ("total", "denied", "succeeded")
+                }
+            ),
+        ),
+        (
+            "launches",
+            f"{len(run.get('instances') or [])} instances in {len(run.get('regions') or [])} "
+            f"regions ({len(run.get('new_regions') or [])} never used before); "
+            f"failed in {', '.join(run.get('failed_regions') or []) or 'none'}",
+        ),
+        ("AWS quarantine", f"{quarantine.get('time')} {quarantine.get('policy', '')}".strip()),
+        ("containment", f"{containment.get('time')} by {', '.join(containment.get('by') or [])}"),
+        ("still running", ", ".join(story.get("still_running") or []) or "nothing"),
+        ("incident cost", f"{cost.get('total')} {cost.get('currency') or ''}".strip()),
+        (
+            "durations",
+            ", ".join(f"{k.replace('first_use_to_', 'to ')} {v} s" for k, v in dur.items() if v is not None),
+        ),
+    ]
+    table = Table(title="Investigation", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for name, value in lines:
+        table.add_row(name, "" if value is None else str(value))
+    Console(file=sys.stdout, width=160).print(table)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -51,18 +50,18 @@ def demo(
         report = c.load([evidence], on_problem=_problem, progress=progress)
     output.print_load_report(report)
     with Case(case_path, read_only=True) as c:
-        counts = c.tables()
-        typer.echo("case " + str(case_path) + ": " + json.dumps(counts))
-        output.print_frame(c.query("access_key_first_seen").head(15), "Access keys: first seen")
         from ..hunt import run_hunt
         from ..report import pick_indicator, write_report
 
         findings = run_hunt(c)
+        output.print_hunt_summary(findings)
         indicator = pick_indicator(findings)
         if indicator is None:
             typer.echo("forensics: the hunt found nothing to investigate; no report written", err=True)
             return
+        story = c.investigate(**indicator)
+        output.print_story_summary(story)
         # The sample account's monthly budget is taken as 1,000 USD (stated on the page) so the
         # cost figure shows when the 20/50/70 % alerts would have fired.
         page = write_report(c, out / "report.html", findings=findings, budget=1000.0, **indicator)
-    typer.echo(f"report ({next(iter(indicator.values()))}): {page}")
+    typer.echo(f"\nreport: {page}   (case: {case_path})")
