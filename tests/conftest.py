@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,14 @@ import pytest
 import forensics
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+# The shared corpus sits beside the checkout (../shared/corpus); FORENSICS_CORPUS overrides it.
+CORPUS = Path(
+    os.environ.get("FORENSICS_CORPUS")
+    or next(
+        (str(p) for p in (REPO.parent / "shared" / "corpus", Path("/work/shared/corpus")) if p.is_dir()),
+        str(REPO.parent / "shared" / "corpus"),
+    )
+)
 SAMPLE = REPO / "sample_data"
 
 

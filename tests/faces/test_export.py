@@ -101,7 +101,13 @@ def test_demo_writes_the_sample_report(tmp_path: Path, ground_truth: dict) -> No
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     page = tmp_path / "report.html"
-    assert f"report ({ground_truth['leaked_access_key']}): {page}" in result.output
+    assert f"report: {page}" in result.output
+    # the demo prints the investigation's answers: the leaked key, first use, what still runs
+    assert ground_truth["leaked_access_key"] in result.output
+    assert (
+        f"{ground_truth['first_use']['time']} from {ground_truth['first_use']['source_ip']}" in result.output
+    )
+    assert all(i in result.output for i in ground_truth["still_running"])
     text = page.read_text(encoding="utf-8")
     assert ground_truth["first_use"]["time"] in text
     assert "Budget replay" in text
