@@ -147,6 +147,24 @@ class Case:
             responders,
         )
 
+    def timeline(
+        self,
+        access_key: str | None = None,
+        principal: str | None = None,
+        ip: str | None = None,
+        instance: str | None = None,
+        from_time: Any = None,
+        to_time: Any = None,
+        known_ips: Iterable[str] = (),
+        responders: Iterable[str] = (),
+    ) -> tuple[dict[str, Any], pl.DataFrame]:
+        """The story and its phased events as one frame (time, phase, actor, action, ...)."""
+        from .investigate import api
+
+        return api.timeline(
+            self.con, access_key, principal, ip, instance, from_time, to_time, known_ips, responders
+        )
+
     def profile(
         self,
         entity: str,
