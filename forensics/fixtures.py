@@ -322,8 +322,11 @@ def load_suite(sql_path: str | Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def run_case(query_id: str, case: dict[str, Any], suite: dict[str, Any]) -> tuple[pl.DataFrame, list[str]]:
-    """Load the case's evidence into a fresh case, run the query; its rows and load problems."""
+def run_case(
+    query_id: str, case: dict[str, Any], suite: dict[str, Any], sql: str | None = None
+) -> tuple[pl.DataFrame, list[str]]:
+    """Load the case's evidence into a fresh case, run the query (or `sql` in its place, with
+    the query's parameters bound); its rows and load problems."""
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fx-") as tmp:
         folder = Path(tmp) / "evidence"
@@ -332,7 +335,12 @@ def run_case(query_id: str, case: dict[str, Any], suite: dict[str, Any]) -> tupl
             report = c.load([folder], on_problem=problems.append)
             if report.rejected or report.rejected_files:
                 problems.append(f"{report.rejected} records / {report.rejected_files} files rejected")
-            df = c.query(query_id, **(case.get("params") or {}))
+            params = case.get("params") or {}
+            if sql is None:
+                df = c.query(query_id, **params)
+            else:
+                q = c.queries()[query_id]
+                df = c.sql(sql, **q.bind(params))
     return df, problems
 
 

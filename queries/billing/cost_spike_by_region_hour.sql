@@ -32,7 +32,7 @@ WITH lines AS (
                                                      'SavingsPlanRecurringFee', 'SavingsPlanNegation')
 ),
 spread AS (
-    SELECT l.region, time_bucket(INTERVAL 1 HOUR, l.usage_start) + to_hours(r.h) AS hour,
+    SELECT l.region, time_bucket(INTERVAL 1 HOUR, l.usage_start) + (r.h) * INTERVAL 1 HOUR AS hour,
            l.cost / l.hours AS cost, l.usage_type, l.resource_id, l.currency
     FROM lines l, range(l.hours) AS r(h)
 ),
@@ -51,8 +51,8 @@ scored AS (
            coalesce(median(p.cost), 0) AS baseline, count(p.cost) AS baseline_hours
     FROM hourly h
     LEFT JOIN hourly p ON p.region = h.region
-                      AND p.hour < h.hour - to_hours($recent_hours)
-                      AND p.hour >= h.hour - to_days($baseline_days)
+                      AND p.hour < h.hour - $recent_hours * INTERVAL 1 HOUR
+                      AND p.hour >= h.hour - $baseline_days * INTERVAL 1 DAY
     GROUP BY ALL
 ),
 anomalous AS (

@@ -18,7 +18,7 @@ description: >
 falsepositives: [A team starting to use a new region, global services billed to a region for the first time]
 --- */
 WITH bounds AS (
-    SELECT min(usage_start) + least(to_seconds($learn_hours * 3600),
+    SELECT min(usage_start) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
                                     (max(usage_end) - min(usage_start)) / 4) AS learn_end
     FROM billing
 ),

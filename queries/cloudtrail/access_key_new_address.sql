@@ -23,7 +23,7 @@ description: >
 falsepositives: [An owner working from a new place or a new VPN exit, new CI runners]
 --- */
 WITH bounds AS (
-    SELECT min(event_time) + least(to_seconds($learn_hours * 3600),
+    SELECT min(event_time) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
                                    (max(event_time) - min(event_time)) / 4) AS learn_end
     FROM cloudtrail
 ),

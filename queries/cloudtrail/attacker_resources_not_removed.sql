@@ -41,7 +41,7 @@ wave AS (   -- launches with attempts in min_regions regions around them
     SELECT l.event_id
     FROM launches l JOIN attempts a
       ON a.actor_id = l.actor_id
-     AND a.event_time BETWEEN l.event_time - to_minutes($gap_minutes) AND l.event_time + to_minutes($gap_minutes)
+     AND a.event_time BETWEEN l.event_time - $gap_minutes * INTERVAL 1 MINUTE AND l.event_time + $gap_minutes * INTERVAL 1 MINUTE
     GROUP BY l.event_id
     HAVING count(DISTINCT a.aws_region) >= $min_regions
 ),
@@ -64,7 +64,7 @@ writes AS (
 suspect_instances AS (
     SELECT l.*, unnest(l.instances) AS instance_id,
            l.event_id IN (SELECT event_id FROM wave) AS in_wave,
-           w.first_use IS NULL OR w.first_use > l.event_time - to_minutes($grace_minutes) AS unused_region
+           w.first_use IS NULL OR w.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE AS unused_region
     FROM launches l LEFT JOIN writes w ON w.region = l.aws_region
 ),
 terminated AS (

@@ -18,7 +18,7 @@ description: >
 falsepositives: [The owner checking a profile from a new network]
 --- */
 WITH bounds AS (
-    SELECT min(event_time) + least(to_seconds($learn_hours * 3600),
+    SELECT min(event_time) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
                                    (max(event_time) - min(event_time)) / 4) AS learn_end
     FROM cloudtrail
 ),
@@ -36,7 +36,7 @@ calls AS (
     CROSS JOIN bounds b
     WHERE c.event_name = 'GetCallerIdentity'
       AND p.pair_first >= b.learn_end
-      AND c.event_time <= p.pair_first + to_minutes($new_within_minutes)
+      AND c.event_time <= p.pair_first + $new_within_minutes * INTERVAL 1 MINUTE
       AND ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR c.event_time <= $to_time::TIMESTAMPTZ)
 )

@@ -46,7 +46,7 @@ used AS (
 habit AS (
     SELECT actor_id, itype FROM used
     GROUP BY ALL
-    HAVING max(event_time) - min(event_time) >= to_hours($habit_hours)
+    HAVING max(event_time) - min(event_time) >= $habit_hours * INTERVAL 1 HOUR
 ),
 flagged AS (
     SELECT t.*,

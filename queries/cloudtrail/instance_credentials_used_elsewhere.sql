@@ -34,7 +34,7 @@ home AS (
 known AS (
     SELECT i.identity, i.source_ip
     FROM inst i JOIN home h USING (identity)
-    WHERE i.source_is_ip AND i.event_time <= h.first_any + to_minutes($settle_minutes)
+    WHERE i.source_is_ip AND i.event_time <= h.first_any + $settle_minutes * INTERVAL 1 MINUTE
     GROUP BY ALL
 ),
 people AS (

@@ -72,6 +72,6 @@ SELECT
 FROM launches l
 LEFT JOIN writes w ON w.region = l.aws_region
 LEFT JOIN billed b ON b.region = l.aws_region
-WHERE (w.first_use IS NULL OR w.first_use > l.event_time - to_minutes($grace_minutes))
-  AND (b.first_use IS NULL OR b.first_use > l.event_time - to_minutes($grace_minutes))
+WHERE (w.first_use IS NULL OR w.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE)
+  AND (b.first_use IS NULL OR b.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE)
 ORDER BY l.event_time, l.event_id

@@ -34,7 +34,7 @@ WITH calls AS (
       AND invoked_by IS NULL AND principal_arn IS NOT NULL
 ),
 marked AS (
-    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > to_minutes($gap_minutes) THEN 1 ELSE 0 END AS starts
+    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE THEN 1 ELSE 0 END AS starts
     FROM calls
     WINDOW w AS (PARTITION BY actor_id, source_ip ORDER BY event_time, event_id)
 ),
@@ -45,7 +45,7 @@ sessions AS (
 ),
 habit AS (
     SELECT actor_id FROM calls WHERE invokes AND outcome = 'success'
-    GROUP BY ALL HAVING max(event_time) - min(event_time) >= to_hours($habit_hours)
+    GROUP BY ALL HAVING max(event_time) - min(event_time) >= $habit_hours * INTERVAL 1 HOUR
 ),
 summary AS (
     SELECT actor_id, source_ip, session,

@@ -41,7 +41,7 @@ WITH launches AS (
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
 marked AS (
-    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > to_minutes($gap_minutes)
+    SELECT *, CASE WHEN event_time - lag(event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE
                    THEN 1 ELSE 0 END AS starts
     FROM launches
     WINDOW w AS (PARTITION BY actor_id ORDER BY event_time, event_id)

@@ -125,7 +125,7 @@ habit AS (
     SELECT actor_id, api
     FROM calls WHERE outcome = 'success'
     GROUP BY ALL
-    HAVING max(event_time) - min(event_time) >= to_hours($habit_hours)
+    HAVING max(event_time) - min(event_time) >= $habit_hours * INTERVAL 1 HOUR
 )
 SELECT
     r.event_time,

@@ -40,7 +40,7 @@ candidates AS (   -- cheap pre-filter on the few denied reads: only these pairs 
 marked AS (
     SELECT r.event_time, r.event_id, r.event_name, r.aws_region, r.principal_arn, r.access_key_id,
            r.source_ip, r.outcome,
-           CASE WHEN r.event_time - lag(r.event_time) OVER w > to_minutes($gap_minutes)
+           CASE WHEN r.event_time - lag(r.event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE
                 THEN 1 ELSE 0 END AS starts
     FROM reads r SEMI JOIN candidates c
          ON r.principal_arn = c.principal_arn AND r.source_ip IS NOT DISTINCT FROM c.source_ip

@@ -49,7 +49,7 @@ hours AS (       -- hourly counts: the islands below are found over a few rows, 
     FROM writes GROUP BY ALL
 ),
 marked AS (
-    SELECT *, CASE WHEN hour - lag(hour) OVER w > to_hours($gap_hours) THEN 1 ELSE 0 END AS starts
+    SELECT *, CASE WHEN hour - lag(hour) OVER w > $gap_hours * INTERVAL 1 HOUR THEN 1 ELSE 0 END AS starts
     FROM hours
     WINDOW w AS (PARTITION BY actor_id, event_name, target ORDER BY hour)
 ),

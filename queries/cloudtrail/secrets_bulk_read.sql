@@ -52,7 +52,7 @@ candidates AS (   -- an application re-reading its few parameters never needs th
         OR count(*) FILTER (outcome = 'denied') >= $min_denied
 ),
 marked AS (
-    SELECT r.*, CASE WHEN r.event_time - lag(r.event_time) OVER w > to_minutes($gap_minutes) THEN 1 ELSE 0 END AS starts
+    SELECT r.*, CASE WHEN r.event_time - lag(r.event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE THEN 1 ELSE 0 END AS starts
     FROM reads r SEMI JOIN candidates c ON c.actor_id = r.actor_id AND c.source_ip IS NOT DISTINCT FROM r.source_ip
     WINDOW w AS (PARTITION BY r.actor_id, r.source_ip ORDER BY r.event_time, r.event_id)
 ),
@@ -82,7 +82,7 @@ qualified AS (
 ),
 habit AS (   -- the same principal qualifying on occasions far apart
     SELECT actor_id FROM qualified GROUP BY ALL
-    HAVING max(first_time) - min(first_time) >= to_hours($habit_hours)
+    HAVING max(first_time) - min(first_time) >= $habit_hours * INTERVAL 1 HOUR
 )
 SELECT
     first_time             AS event_time,

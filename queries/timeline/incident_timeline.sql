@@ -106,7 +106,7 @@ ct AS (
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
 flows AS (
-    SELECT time_bucket(to_minutes($flow_minutes), f.start_time) AS time,
+    SELECT time_bucket($flow_minutes * INTERVAL 1 MINUTE, f.start_time) AS time,
            'vpcflow' AS source,
            CASE WHEN f.dst_port IN (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666,
                                     7777, 7778, 8333, 8899, 9332, 9999, 14433, 14444, 45560, 45700)

@@ -82,7 +82,7 @@ SELECT
     l.launched_at,
     s.last_time
 FROM streams s JOIN launched l ON l.instance_id = s.inst
-WHERE s.last_time - s.first_time >= to_seconds($min_hours * 3600)
+WHERE s.last_time - s.first_time >= ($min_hours * 3600) * INTERVAL 1 SECOND
   AND s.cv <= $max_cv
   AND s.slots >= $min_coverage * epoch(s.last_time - s.first_time) / 600
   AND ($from_time::TIMESTAMPTZ IS NULL OR s.last_time >= $from_time::TIMESTAMPTZ)
