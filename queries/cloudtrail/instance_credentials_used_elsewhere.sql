@@ -19,60 +19,68 @@ description: >
   (ec2RoleDelivery 1.0) make it critical. One row per instance and address, at the first call.
 falsepositives: [Instances whose egress address changes (a new NAT gateway or Elastic IP), long-term keys configured on an instance that also has a role]
 --- */
-WITH inst AS (
-    SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
-           source_is_ip, vpc_endpoint_id, ec2_role_delivery, user_agent, outcome,
-           coalesce(session_issuer_arn, '') || '/' || session_name AS identity, session_name
+WITH pairs AS (   -- one pass: instance sessions by instance and address
+    SELECT session_issuer_arn, session_name, source_ip,
+           any_value(session_name) AS instance_id,
+           min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS events,
+           count(*) FILTER (outcome = 'denied') AS denied,
+           arg_min(event_id, event_time) AS event_id, arg_min(event_name, event_time) AS event_name,
+           arg_min(principal_arn, event_time) AS principal_arn,
+           arg_min(access_key_id, event_time) AS access_key_id,
+           arg_min(aws_region, event_time) AS region, arg_min(user_agent, event_time) AS user_agent,
+           bool_or(ec2_role_delivery = '1.0') AS imds_v1, any_value(ec2_role_delivery) AS ec2_role_delivery,
+           bool_and(vpc_endpoint_id IS NOT NULL) AS via_endpoint
     FROM cloudtrail
     WHERE session_name LIKE 'i-%' AND length(session_name) BETWEEN 10 AND 19   -- an instance id, in hex
       AND ltrim(lower(substr(session_name, 3)), '0123456789abcdef') = ''
-      AND invoked_by IS NULL
+      AND source_is_ip AND invoked_by IS NULL
+    GROUP BY 1, 2, 3
 ),
-home AS (
-    SELECT identity, min(event_time) AS first_any FROM inst WHERE source_is_ip GROUP BY ALL
+home AS (   -- when each instance's sessions first called
+    SELECT session_issuer_arn, session_name, min(first_time) AS first_any FROM pairs GROUP BY ALL
 ),
 known AS (
-    SELECT i.identity, i.source_ip
-    FROM inst i JOIN home h USING (identity)
-    WHERE i.source_is_ip AND i.event_time <= h.first_any + $settle_minutes * INTERVAL 1 MINUTE
-    GROUP BY ALL
+    SELECT p.session_issuer_arn, p.session_name, p.source_ip
+    FROM pairs p JOIN home h ON h.session_name = p.session_name
+                            AND h.session_issuer_arn IS NOT DISTINCT FROM p.session_issuer_arn
+    WHERE p.first_time <= h.first_any + $settle_minutes * INTERVAL 1 MINUTE
 ),
 people AS (
     SELECT DISTINCT source_ip FROM cloudtrail
-    WHERE source_is_ip AND principal_type IN ('IAMUser', 'Root') AND invoked_by IS NULL
-),
-suspect AS (
-    SELECT i.*, k.source_ip IS NULL AS new_address, p.source_ip IS NOT NULL AS shared_with_people
-    FROM inst i
-    LEFT JOIN known k ON k.identity = i.identity AND k.source_ip = i.source_ip
-    LEFT JOIN people p ON p.source_ip = i.source_ip
-    WHERE i.source_is_ip AND i.vpc_endpoint_id IS NULL
-      AND NOT regexp_matches(i.source_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fd|fe80)')
-      AND (k.source_ip IS NULL OR p.source_ip IS NOT NULL)
-      AND ($from_time::TIMESTAMPTZ IS NULL OR i.event_time >= $from_time::TIMESTAMPTZ)
-      AND ($to_time::TIMESTAMPTZ IS NULL OR i.event_time <= $to_time::TIMESTAMPTZ)
+    WHERE principal_type IN ('IAMUser', 'Root') AND source_is_ip AND invoked_by IS NULL
 )
 SELECT
-    min(event_time)                           AS event_time,
+    p.first_time                              AS event_time,
     'instance_credentials_used_elsewhere'     AS detection,
-    CASE WHEN bool_or(ec2_role_delivery = '1.0') THEN 'critical' ELSE 'high' END AS severity,
+    CASE WHEN p.imds_v1 THEN 'critical' ELSE 'high' END AS severity,
     'credential_access'                       AS tactic,
-    arg_min(principal_arn, event_time)        AS principal_arn,
-    arg_min(access_key_id, event_time)        AS access_key_id,
-    source_ip,
-    arg_min(aws_region, event_time)           AS region,
-    any_value(session_name)                   AS resource,
-    arg_min(event_id, event_time)             AS event_id,
-    any_value(session_name)                   AS instance_id,
-    arg_min(event_name, event_time)           AS event_name,
-    list_sort(list_distinct(list(event_name))) AS event_names,
-    any_value(ec2_role_delivery)              AS ec2_role_delivery,
-    bool_or(new_address)                      AS new_address,
-    bool_or(shared_with_people)               AS shared_with_people,
-    arg_min(user_agent, event_time)           AS user_agent,
-    count(*)                                  AS events,
-    count(*) FILTER (outcome = 'denied')      AS denied,
-    max(event_time)                           AS last_time
-FROM suspect
-GROUP BY identity, source_ip
+    p.principal_arn,
+    p.access_key_id,
+    p.source_ip,
+    p.region,
+    p.instance_id                             AS resource,
+    p.event_id,
+    p.instance_id,
+    p.event_name,
+    (SELECT list_sort(list_distinct(list(c.event_name))) FROM cloudtrail c
+     WHERE c.session_name = p.session_name AND c.source_ip = p.source_ip
+       AND c.session_issuer_arn IS NOT DISTINCT FROM p.session_issuer_arn) AS event_names,
+    p.ec2_role_delivery,
+    k.source_ip IS NULL                       AS new_address,
+    pe.source_ip IS NOT NULL                  AS shared_with_people,
+    p.user_agent,
+    p.events,
+    p.denied,
+    p.last_time
+FROM pairs p
+LEFT JOIN known k ON k.session_name = p.session_name AND k.source_ip = p.source_ip
+                  AND k.session_issuer_arn IS NOT DISTINCT FROM p.session_issuer_arn
+LEFT JOIN people pe ON pe.source_ip = p.source_ip
+WHERE NOT p.via_endpoint
+  AND NOT (p.source_ip LIKE '10.%' OR p.source_ip LIKE '192.168.%' OR p.source_ip LIKE '127.%'
+           OR p.source_ip LIKE '169.254.%' OR p.source_ip LIKE 'fd%' OR p.source_ip LIKE 'fe80%'
+           OR (p.source_ip LIKE '172.%' AND TRY_CAST(split_part(p.source_ip, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
+  AND (k.source_ip IS NULL OR pe.source_ip IS NOT NULL)
+  AND ($from_time::TIMESTAMPTZ IS NULL OR p.last_time >= $from_time::TIMESTAMPTZ)
+  AND ($to_time::TIMESTAMPTZ IS NULL OR p.first_time <= $to_time::TIMESTAMPTZ)
 ORDER BY event_time
