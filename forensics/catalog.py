@@ -108,7 +108,10 @@ def parse_query(path: Path) -> Query:
     m = _HEADER.match(text)
     if not m:
         raise ForensicsError("query file has no /* --- YAML --- */ header", path=str(path))
-    meta = yaml.safe_load(m.group(1)) or {}
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise ForensicsError(f"query header is not valid YAML: {exc}", path=str(path)) from None
     if meta.get("id") != path.stem:
         raise ForensicsError(f"query id {meta.get('id')!r} differs from file stem", path=str(path))
     params = tuple(

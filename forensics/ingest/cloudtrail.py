@@ -140,26 +140,28 @@ def _stage_and_insert(
     for _, path, pos, excerpt in bad:
         ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
     # Deduplicate on (eventID, recipientAccountId): against the case, then within the batch.
+    # The batch's keys are the small side of every join, so memory follows the batch, not the case.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE batch_keys AS "
+        "SELECT rowid AS rid, source_file, event_id, coalesce(recipient_account_id, '') AS acct "
+        "FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL",
+        {"b": load_id},
+    )
     dupes = con.execute(
         """
-        WITH batch AS (
-            SELECT rowid AS rid, source_file, event_id, coalesce(recipient_account_id, '') AS acct
-            FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL
-        ),
-        earlier AS (
-            SELECT b.rid, b.source_file FROM batch b
-            SEMI JOIN (SELECT event_id, coalesce(recipient_account_id, '') AS acct
-                       FROM cloudtrail WHERE load_id <> $b) c USING (event_id, acct)
-        ),
-        keep AS (
-            SELECT min(rid) AS rid FROM batch GROUP BY event_id, acct
+        WITH earlier AS (
+            SELECT event_id, coalesce(recipient_account_id, '') AS acct
+            FROM cloudtrail
+            WHERE load_id <> $b AND event_id IN (SELECT event_id FROM batch_keys)
         )
-        SELECT rid, source_file FROM earlier
+        SELECT rid, source_file FROM batch_keys SEMI JOIN earlier USING (event_id, acct)
         UNION
-        SELECT rid, source_file FROM batch ANTI JOIN keep USING (rid)
+        SELECT rid, source_file FROM batch_keys
+        WHERE rid NOT IN (SELECT min(rid) FROM batch_keys GROUP BY event_id, acct)
         """,
         {"b": load_id},
     ).fetchall()
+    con.execute("DROP TABLE batch_keys")
     doomed = [r[0] for r in bad] + [r[0] for r in dupes]
     if doomed:
         con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": doomed})

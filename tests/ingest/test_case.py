@@ -74,3 +74,12 @@ def test_a_locked_case_gives_one_clear_line(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_broken_query_header_names_its_file(tmp_path):
+    from forensics.catalog import parse_query
+
+    bad = tmp_path / "broken.sql"
+    bad.write_text("/* ---\nid: broken\ntitle: a: b: c\n--- */\nSELECT 1\n")
+    with pytest.raises(forensics.ForensicsError, match="broken.sql"):
+        parse_query(bad)
