@@ -48,6 +48,9 @@ class Case:
         except duckdb.Error as exc:
             raise ForensicsError(f"cannot open case: {exc}", path=str(self.path)) from None
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout for long statements: it would corrupt
+        # `--json` output, and the CLI has its own on stderr.
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)
