@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from .cloudtrail_sql import SOURCES, stage_sql
 from .context import LoadContext, Sniff, outcome_for
-from .evidence import EvidenceFile
+from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
 from .salvage import salvage_records
 
@@ -24,14 +24,6 @@ BATCH_FILES = 400
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
 _EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
-
-
-def _layout(text: str) -> str:
-    """newline_delimited when the first line is a whole document, else unstructured."""
-    first_line = text.lstrip().split("\n", 1)[0].strip()
-    if first_line in ("{", "[") or first_line.endswith(("{", "[", ",")):
-        return "unstructured"
-    return "newline_delimited"
 
 
 def sniff(f: EvidenceFile) -> Sniff | None:
@@ -51,7 +43,7 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         return None
     m = _FIRST_KEY.match(text)
     first_key = m.group(1) if m else ""
-    layout = _layout(text)
+    layout = json_layout(text)
     if first_key == "Records" or ('"Records"' in text[:512] and any(k in text for k in _EVENT_KEYS)):
         # several documents, one per line, when a second one starts within the head
         lines = [ln for ln in text.split("\n")[1:] if ln.strip()]

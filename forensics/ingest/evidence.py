@@ -109,3 +109,12 @@ def looks_binary(head: bytes) -> bool:
     text_chars = bytes(range(32, 127)) + b"\n\r\t\f\b"
     nontext = sum(1 for b in sample if b not in text_chars and b < 128)
     return nontext / len(sample) > 0.1
+
+
+def json_layout(text: str) -> str:
+    """DuckDB's JSON `format` for a file: newline_delimited when its first line is a whole
+    document (fast, parallel), unstructured for pretty-printed or multi-line documents."""
+    first_line = text.lstrip().split("\n", 1)[0].strip()
+    if first_line in ("{", "[") or first_line.endswith(("{", "[", ",")):
+        return "unstructured"
+    return "newline_delimited"

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from .context import LoadContext, Sniff, outcome_for
-from .evidence import EvidenceFile
+from .evidence import EvidenceFile, json_layout
 from .findings_sql import COLUMNS, SOURCES, stage_sql
 from .salvage import iter_values, read_text
 from .tabular import batches, bisect_load, quarantine
@@ -34,14 +34,6 @@ _COLS = ", ".join(COLUMNS)
 FORMATS = ("guardduty-get-findings", "guardduty-eventbridge", "health-eventbridge", "guardduty-findings")
 
 
-def _layout(text: str) -> str:
-    """newline_delimited when the first line is a whole document, else unstructured."""
-    first_line = text.lstrip().split("\n", 1)[0].strip()
-    if first_line in ("{", "[") or first_line.endswith(("{", "[", ",")):
-        return "unstructured"
-    return "newline_delimited"
-
-
 def sniff(f: EvidenceFile) -> Sniff | None:
     """Recognise findings by content: the get-findings document, findings, or events."""
     if f.compression == "parquet":
@@ -52,8 +44,8 @@ def sniff(f: EvidenceFile) -> Sniff | None:
     head = text[:16384]
     m = _FIRST_KEY.match(text)
     if m and m.group(1) == "Findings":
-        return Sniff("guardduty-get-findings", options={"shape": "doc", "layout": _layout(text)})
-    layout = "array" if text.startswith("[") else _layout(text)
+        return Sniff("guardduty-get-findings", options={"shape": "doc", "layout": json_layout(text)})
+    layout = "array" if text.startswith("[") else json_layout(text)
     if '"detail-type"' in head and '"detail"' in head and any(e in head for e in _ENVELOPE):
         fmt = "guardduty-eventbridge" if '"GuardDuty Finding"' in head else "health-eventbridge"
         return Sniff(fmt, options={"shape": "objects", "layout": layout})
