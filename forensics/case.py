@@ -49,8 +49,12 @@ class Case:
             raise ForensicsError(f"cannot open case: {exc}", path=str(self.path)) from None
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws its own progress bar on stdout for long statements: it would corrupt
-        # `--json` output, and the CLI has its own on stderr.
-        self.con.execute("SET enable_progress_bar = false")
+        # `--json` output, and the CLI has its own on stderr. (In Jupyter DuckDB refuses to
+        # touch the setting without ipywidgets; there the bar is a widget and harmless.)
+        try:
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:
+            pass
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)

@@ -272,16 +272,10 @@ def _stage(ctx, batch, fmt, src, columns, types, params, pending, extra=None) ->
     for f, s in batch:
         cut, note = (extra or {}).get(f.path, (0, ""))
         o = outcome_for(f, s.format, "loaded", SOURCE)
-        o.records_read = read.get(f.path, 0) + cut
-        o.rejected = rejected.get(f.path, 0) + cut
-        o.records_loaded = o.records_read - o.rejected
-        if o.rejected:
-            o.status = "partial" if o.records_loaded else "rejected"
-            o.detail = note or f"{o.rejected} line items quarantined in rejects"
-        elif note:
-            o.status, o.detail = "partial", note
-        elif o.records_read == 0:
-            o.detail = "no line items in file"
+        n_read = read.get(f.path, 0) + cut
+        n_rejected = rejected.get(f.path, 0) + cut
+        # duplicates (superseded line items) are counted later, when supersession is settled
+        o.settle(n_read, n_read - n_rejected, n_rejected, note, unit="line items")
         pending[f.path] = o
 
 

@@ -172,13 +172,7 @@ def _stage_and_insert(
 def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:
     read, rejected, loaded = counts
     o = outcome_for(f, s.format, "loaded", SOURCE)
-    o.records_read, o.rejected, o.records_loaded = read, rejected, loaded
-    o.duplicates = read - rejected - loaded
-    if rejected:
-        o.status = "partial" if loaded or o.duplicates else "rejected"
-        o.detail = f"{rejected} records quarantined in rejects"
-    elif read == 0:
-        o.detail = "no records in file"
+    o.settle(read, loaded, rejected)
     return o
 
 

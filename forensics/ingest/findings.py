@@ -122,17 +122,7 @@ def _stage_and_record(
             cut, note = (extra or {}).get(f.path, (0, ""))
             read, loaded = counts.get(f.path, (0, 0))
             o = outcome_for(f, s.format, "loaded", SOURCE)
-            o.records_read = read + cut
-            o.rejected = rejected.get(f.path, 0) + cut
-            o.records_loaded = loaded
-            o.duplicates = o.records_read - o.rejected - loaded
-            if o.rejected:
-                o.status = "partial" if loaded or o.duplicates else "rejected"
-                o.detail = note or f"{o.rejected} records quarantined in rejects"
-            elif note:
-                o.status, o.detail = "partial", note
-            elif o.records_read == 0:
-                o.detail = "no findings in file"
+            o.settle(read + cut, loaded, rejected.get(f.path, 0) + cut, note, unit="findings")
             outcomes.append(o)
         ctx.record(outcomes)
         con.execute("COMMIT")

@@ -25,6 +25,20 @@ class FileOutcome:
     def skipped(self) -> bool:
         return self.status.startswith("skipped")
 
+    def settle(self, read: int, loaded: int, rejected: int, note: str = "", unit: str = "records") -> None:
+        """Set the counts (duplicates are what is left: read = loaded + duplicates + rejected)
+        and the status they imply: rejected records make a file partial, or rejected if
+        nothing of it stays; a salvage note makes it partial."""
+        self.records_read, self.records_loaded, self.rejected = read, loaded, rejected
+        self.duplicates = read - rejected - loaded
+        if rejected:
+            self.status = "partial" if loaded or self.duplicates else "rejected"
+            self.detail = note or f"{rejected} {unit} quarantined in rejects"
+        elif note:
+            self.status, self.detail = "partial", note
+        elif read == 0:
+            self.detail = f"no {unit} in file"
+
 
 @dataclass
 class LoadReport:

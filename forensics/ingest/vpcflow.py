@@ -217,16 +217,9 @@ def _stage_and_record(
         for f, s in batch:
             o = outcome_for(f, s.format, "loaded", SOURCE)
             cut, note = (extra or {}).get(f.path, (0, ""))
-            o.records_read = read.get(f.path, 0) + cut
-            o.rejected = rejected.get(f.path, 0) + cut
-            o.records_loaded = o.records_read - o.rejected
-            if o.rejected:
-                o.status = "partial" if o.records_loaded else "rejected"
-                o.detail = note or f"{o.rejected} records quarantined in rejects"
-            elif note:
-                o.status, o.detail = "partial", note
-            elif o.records_read == 0:
-                o.detail = "no records in file"
+            n_read = read.get(f.path, 0) + cut
+            n_rejected = rejected.get(f.path, 0) + cut
+            o.settle(n_read, n_read - n_rejected, n_rejected, note)  # flows have no duplicates
             outcomes.append(o)
         ctx.record(outcomes)
         con.execute("COMMIT")
