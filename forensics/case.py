@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -51,10 +52,8 @@ class Case:
         # DuckDB draws its own progress bar on stdout for long statements: it would corrupt
         # `--json` output, and the CLI has its own on stderr. (In Jupyter DuckDB refuses to
         # touch the setting without ipywidgets; there the bar is a widget and harmless.)
-        try:
+        with contextlib.suppress(duckdb.Error):
             self.con.execute("SET enable_progress_bar = false")
-        except duckdb.Error:
-            pass
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)

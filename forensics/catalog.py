@@ -160,6 +160,4 @@ def get_query(query_id: str) -> Query:
     try:
         return catalog()[query_id]
     except KeyError:
-        raise UnknownQueryError(
-            f"no query {query_id!r}; `forensics queries` lists the catalogue"
-        ) from None
+        raise UnknownQueryError(f"no query {query_id!r}; `forensics queries` lists the catalogue") from None

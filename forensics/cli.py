@@ -38,9 +38,7 @@ def _problem(line: str) -> None:
 
 @app.command()
 def load(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Evidence files or folders (walked recursively).")
-    ],
+    paths: Annotated[list[Path], typer.Argument(help="Evidence files or folders (walked recursively).")],
     case: CaseOpt,
     source: Annotated[str, typer.Option(help="auto|cloudtrail|vpcflow|billing|findings")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the load report as JSON.")] = False,

@@ -53,7 +53,8 @@ def test_a_locked_case_gives_one_clear_line(tmp_path):
         [
             sys.executable,
             "-c",
-            f"import forensics,time; c=forensics.Case({str(path)!r}); print('ready', flush=True); time.sleep(30)",
+            f"import forensics,time; c=forensics.Case({str(path)!r}); "
+            "print('ready', flush=True); time.sleep(30)",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import ipaddress
 import json
 import re
@@ -20,16 +19,18 @@ from forensics.sample import generate_sample
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "sample_data"
 QUARANTINE = "AWSCompromisedKeyQuarantine"
-GLOBAL = {"iam", "sts", "signin", "organizations", "cloudfront", "route53", "support", "health",
-          "ce"}
+GLOBAL = {"iam", "sts", "signin", "organizations", "cloudfront", "route53", "support", "health", "ce"}
 
 
 # --- helpers: read the evidence as an analyst would ---------------------------------------
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def cloudtrail(root: Path) -> list[dict[str, Any]]:
@@ -65,8 +66,11 @@ def launched(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if r["eventName"] == "RunInstances":
             for item in r["responseElements"]["instancesSet"]["items"]:
                 vols = item.get("blockDeviceMapping", {}).get("items", [])
-                out[item["instanceId"]] = {"region": r["awsRegion"], "terminated": None,
-                                           "volume": vols[0]["ebs"]["volumeId"] if vols else None}
+                out[item["instanceId"]] = {
+                    "region": r["awsRegion"],
+                    "terminated": None,
+                    "volume": vols[0]["ebs"]["volumeId"] if vols else None,
+                }
         elif r["eventName"] == "CreateFleet":
             item = r["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"]
             for instance_id in item["instanceIds"]["item"]:
@@ -120,11 +124,17 @@ def first_use(records: list[dict[str, Any]], leaked_key: str) -> tuple[dict[str,
 
 
 @pytest.fixture(scope="module")
-def intrusion(records: list[dict[str, Any]], leaked_key: str,
-              first_use: tuple[dict[str, Any], set[str]]) -> list[dict[str, Any]]:
+def intrusion(
+    records: list[dict[str, Any]], leaked_key: str, first_use: tuple[dict[str, Any], set[str]]
+) -> list[dict[str, Any]]:
     first, known = first_use
-    return [r for r in records if r["userIdentity"].get("accessKeyId") == leaked_key
-            and r["eventTime"] >= first["eventTime"] and r["sourceIPAddress"] not in known]
+    return [
+        r
+        for r in records
+        if r["userIdentity"].get("accessKeyId") == leaked_key
+        and r["eventTime"] >= first["eventTime"]
+        and r["sourceIPAddress"] not in known
+    ]
 
 
 # --- determinism ----------------------------------------------------------------------------
@@ -137,10 +147,13 @@ def test_same_seed_gives_byte_identical_files(sample: Path, tmp_path: Path) -> N
 
 def test_another_seed_gives_other_evidence(sample: Path, tmp_path: Path) -> None:
     other = generate_sample(tmp_path, seed=8)
-    assert other["leaked_access_key"] != json.loads(
-        (sample / "ground_truth.json").read_text())["leaked_access_key"]
+    assert (
+        other["leaked_access_key"]
+        != json.loads((sample / "ground_truth.json").read_text())["leaked_access_key"]
+    )
     assert set(tree_hashes(tmp_path).values()).isdisjoint(
-        h for name, h in tree_hashes(sample).items() if name.endswith(".gz"))
+        h for name, h in tree_hashes(sample).items() if name.endswith(".gz")
+    )
 
 
 def test_shipped_sample_data_is_a_fresh_default_generation(sample: Path) -> None:
@@ -157,8 +170,9 @@ def test_shipped_sample_stays_small() -> None:
 # --- the facts, re-derived from raw files ----------------------------------------------------
 
 
-def test_first_use_is_the_attacker_address(truth: dict[str, Any],
-                                           first_use: tuple[dict[str, Any], set[str]]) -> None:
+def test_first_use_is_the_attacker_address(
+    truth: dict[str, Any], first_use: tuple[dict[str, Any], set[str]]
+) -> None:
     first, known = first_use
     assert truth["first_use"]["time"] == first["eventTime"]
     assert truth["first_use"]["source_ip"] == first["sourceIPAddress"]
@@ -169,16 +183,25 @@ def test_first_use_is_the_attacker_address(truth: dict[str, Any],
 
 
 def test_owner_keeps_using_the_key_during_the_incident(
-        records: list[dict[str, Any]], leaked_key: str, truth: dict[str, Any]) -> None:
-    owner_after = [r for r in records if r["userIdentity"].get("accessKeyId") == leaked_key
-                   and r["eventTime"] > truth["first_use"]["time"]
-                   and r["sourceIPAddress"] in truth["owner_ips"]]
+    records: list[dict[str, Any]], leaked_key: str, truth: dict[str, Any]
+) -> None:
+    owner_after = [
+        r
+        for r in records
+        if r["userIdentity"].get("accessKeyId") == leaked_key
+        and r["eventTime"] > truth["first_use"]["time"]
+        and r["sourceIPAddress"] in truth["owner_ips"]
+    ]
     assert owner_after, "the owner's own use must overlap the intrusion"
 
 
 def test_launch_regions(truth: dict[str, Any], intrusion: list[dict[str, Any]]) -> None:
-    launches = [r for r in intrusion if r["eventName"] in ("RunInstances", "CreateFleet")
-                and r.get("errorCode") != "Client.DryRunOperation"]
+    launches = [
+        r
+        for r in intrusion
+        if r["eventName"] in ("RunInstances", "CreateFleet")
+        and r.get("errorCode") != "Client.DryRunOperation"
+    ]
     succeeded = {r["awsRegion"] for r in launches if not r.get("errorCode")}
     attempted = {r["awsRegion"] for r in launches}
     assert sorted(succeeded) == truth["regions_succeeded"]
@@ -188,8 +211,9 @@ def test_launch_regions(truth: dict[str, Any], intrusion: list[dict[str, Any]]) 
         assert code in {r.get("errorCode") for r in launches if r["awsRegion"] == region}
 
 
-def test_instances_and_still_running(truth: dict[str, Any], records: list[dict[str, Any]],
-                                     intrusion: list[dict[str, Any]]) -> None:
+def test_instances_and_still_running(
+    truth: dict[str, Any], records: list[dict[str, Any]], intrusion: list[dict[str, Any]]
+) -> None:
     created = launched(intrusion)
     everything = launched(records)
     assert sorted(created) == sorted(i for ids in truth["instances"].values() for i in ids)
@@ -198,13 +222,13 @@ def test_instances_and_still_running(truth: dict[str, Any], records: list[dict[s
     assert len({created[i]["region"] for i in still}) == 1
 
 
-def test_incident_cost_from_the_cur(truth: dict[str, Any], sample: Path,
-                                    intrusion: list[dict[str, Any]]) -> None:
+def test_incident_cost_from_the_cur(
+    truth: dict[str, Any], sample: Path, intrusion: list[dict[str, Any]]
+) -> None:
     created = launched(intrusion)
     ids = set(created) | {c["volume"] for c in created.values() if c["volume"]}
     rows = cur_rows(sample)
-    total = sum(float(r["lineItem/UnblendedCost"]) for r in rows
-                if r["lineItem/ResourceId"] in ids)
+    total = sum(float(r["lineItem/UnblendedCost"]) for r in rows if r["lineItem/ResourceId"] in ids)
     assert total == pytest.approx(truth["incident_cost"]["total"], abs=0.01)
     assert truth["incident_cost"]["currency"] == "USD"
     billed = {r["lineItem/ResourceId"] for r in rows if r["lineItem/ResourceId"] in ids}
@@ -213,33 +237,44 @@ def test_incident_cost_from_the_cur(truth: dict[str, Any], sample: Path,
     assert any(r["lineItem/UsageType"].startswith("BoxUsage:p3") for r in rows)
 
 
-def test_quarantine_and_health(truth: dict[str, Any], records: list[dict[str, Any]],
-                               leaked_key: str) -> None:
-    attach = [r for r in records if r["eventName"] == "AttachUserPolicy"
-              and QUARANTINE in (r["requestParameters"] or {}).get("policyArn", "")]
+def test_quarantine_and_health(truth: dict[str, Any], records: list[dict[str, Any]], leaked_key: str) -> None:
+    attach = [
+        r
+        for r in records
+        if r["eventName"] == "AttachUserPolicy"
+        and QUARANTINE in (r["requestParameters"] or {}).get("policyArn", "")
+    ]
     assert len(attach) == 1
     assert truth["quarantine"]["time"] == attach[0]["eventTime"]
     assert truth["leaked_access_key"] == leaked_key
-    denied_after = [r for r in records if r["userIdentity"].get("accessKeyId") == leaked_key
-                    and r["eventTime"] > attach[0]["eventTime"]
-                    and "explicit deny in an identity-based policy" in r.get("errorMessage", "")]
+    denied_after = [
+        r
+        for r in records
+        if r["userIdentity"].get("accessKeyId") == leaked_key
+        and r["eventTime"] > attach[0]["eventTime"]
+        and "explicit deny in an identity-based policy" in r.get("errorMessage", "")
+    ]
     assert denied_after
 
 
 def test_used_regions(truth: dict[str, Any], records: list[dict[str, Any]], sample: Path) -> None:
     start = truth["first_use"]["time"]
-    writes = {r["awsRegion"] for r in records if not r["readOnly"] and r["eventTime"] < start
-              and r["eventSource"].split(".")[0] not in GLOBAL}
-    billed = {r["product/region"] for r in cur_rows(sample) if r["product/region"]
-              and r["lineItem/UsageEndDate"][:19] <= start[:19]}
+    writes = {
+        r["awsRegion"]
+        for r in records
+        if not r["readOnly"] and r["eventTime"] < start and r["eventSource"].split(".")[0] not in GLOBAL
+    }
+    billed = {
+        r["product/region"]
+        for r in cur_rows(sample)
+        if r["product/region"] and r["lineItem/UsageEndDate"][:19] <= start[:19]
+    }
     assert sorted(writes | billed) == truth["used_regions"] == ["ap-northeast-1", "us-east-1"]
 
 
-def test_escalation_attempts_are_all_denied(truth: dict[str, Any],
-                                            intrusion: list[dict[str, Any]]) -> None:
+def test_escalation_attempts_are_all_denied(truth: dict[str, Any], intrusion: list[dict[str, Any]]) -> None:
     names = set(truth["escalation_attempts"]["event_names"])
-    attempts = [r for r in intrusion if r["eventName"] in names and
-                r["eventSource"] == "iam.amazonaws.com"]
+    attempts = [r for r in intrusion if r["eventName"] in names and r["eventSource"] == "iam.amazonaws.com"]
     assert {"CreateUser", "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy"} <= names
     assert attempts and all(r["errorCode"] == "AccessDenied" for r in attempts)
 
@@ -257,7 +292,7 @@ def test_records_look_like_cloudtrail(records: list[dict[str, Any]], truth: dict
 def test_files_are_not_time_sorted_inside(sample: Path) -> None:
     shuffled = 0
     for path in sorted((sample / "evidence" / "AWSLogs").glob("*/CloudTrail/*/*/*/*/*.json.gz")):
-        times = [r["eventTime"] for r in json.load(gzip.open(path))["Records"]]
+        times = [r["eventTime"] for r in json.loads(gzip.decompress(path.read_bytes()))["Records"]]
         shuffled += times != sorted(times)
     assert shuffled > 100
 
@@ -265,31 +300,35 @@ def test_files_are_not_time_sorted_inside(sample: Path) -> None:
 def test_flow_logs_show_mining_and_ssh(sample: Path, truth: dict[str, Any]) -> None:
     headers, lines = set(), []
     for path in (sample / "evidence" / "AWSLogs").glob("*/vpcflowlogs/*/*/*/*/*.log.gz"):
-        text = gzip.open(path, "rt").read().splitlines()
+        text = gzip.decompress(path.read_bytes()).decode().splitlines()
         headers.add(text[0])
         lines += [dict(zip(text[0].split(), line.split(), strict=True)) for line in text[1:]]
     assert any(h.startswith("version account-id interface-id srcaddr") for h in headers)
-    assert any("instance-id" in h and "pkt-srcaddr" in h and "flow-direction" in h
-               for h in headers)
+    assert any("instance-id" in h and "pkt-srcaddr" in h and "flow-direction" in h for h in headers)
     pools = {ln["dstaddr"] for ln in lines if ln["dstport"] in ("3333", "4444", "14444")}
     assert pools
     ssh = {ln["srcaddr"] for ln in lines if ln["dstport"] == "22" and ln["action"] == "ACCEPT"}
     assert ssh & set(truth["attacker_ips"])
     running = set(truth["still_running"])
     last = max(int(ln["end"]) for ln in lines if ln.get("instance-id") in running)
-    assert last > max(int(ln["end"]) for ln in lines if ln.get("instance-id", "-") not in
-                      running | {"-"})
+    assert last > max(int(ln["end"]) for ln in lines if ln.get("instance-id", "-") not in running | {"-"})
 
 
 def test_side_cases(truth: dict[str, Any], records: list[dict[str, Any]]) -> None:
     exfil = truth["exfiltration"]
-    away = [r for r in records if r["userIdentity"].get("arn") == exfil["session_arn"]
-            and r["sourceIPAddress"] == exfil["outside_ip"]]
+    away = [
+        r
+        for r in records
+        if r["userIdentity"].get("arn") == exfil["session_arn"]
+        and r["sourceIPAddress"] == exfil["outside_ip"]
+    ]
     assert min(r["eventTime"] for r in away) == exfil["time"]
     assert {r["userIdentity"]["sessionContext"]["ec2RoleDelivery"] for r in away} == {"1.0"}
     get_object = [r for r in away if r["eventName"] == "GetObject"]
-    assert get_object and all(r["eventCategory"] == "Data" and r["managementEvent"] is False
-                              and r["readOnly"] is True for r in get_object)
+    assert get_object and all(
+        r["eventCategory"] == "Data" and r["managementEvent"] is False and r["readOnly"] is True
+        for r in get_object
+    )
     loop = truth["lambda_loop"]
     assert loop["event_count"] > 1000 and 80 <= loop["cost"] <= 120
 
@@ -297,8 +336,9 @@ def test_side_cases(truth: dict[str, Any], records: list[dict[str, Any]]) -> Non
 # --- scale -----------------------------------------------------------------------------------
 
 
-def test_scale_multiplies_only_the_baseline(sample: Path, records: list[dict[str, Any]],
-                                            truth: dict[str, Any], tmp_path: Path) -> None:
+def test_scale_multiplies_only_the_baseline(
+    sample: Path, records: list[dict[str, Any]], truth: dict[str, Any], tmp_path: Path
+) -> None:
     big = generate_sample(tmp_path, scale=3)
     baseline = truth["counts"]["cloudtrail_events"]["baseline"]
     assert big["counts"]["cloudtrail_events"]["baseline"] == 3 * baseline
@@ -307,4 +347,5 @@ def test_scale_multiplies_only_the_baseline(sample: Path, records: list[dict[str
     assert all(scaled.get(r["eventID"]) == r for r in records), "scale 1 is a subset"
     volatile = {"generator", "counts", "key_first_seen"}  # copies may come earlier in an hour
     assert {k: v for k, v in big.items() if k not in volatile} == {
-        k: v for k, v in truth.items() if k not in volatile}
+        k: v for k, v in truth.items() if k not in volatile
+    }
