@@ -173,7 +173,7 @@ def print_story_summary(story: dict) -> None:
         ("AWS quarantine", f"{quarantine.get('time')} {quarantine.get('policy', '')}".strip()),
         ("containment", f"{containment.get('time')} by {', '.join(containment.get('by') or [])}"),
         ("still running", ", ".join(story.get("still_running") or []) or "nothing"),
-        ("incident cost", f"{cost.get('total')} {cost.get('currency') or ''}".strip()),
+        ("incident cost", _money(cost.get("total"), cost.get("currency"))),
         (
             "durations",
             ", ".join(f"{k.replace('first_use_to_', 'to ')} {v} s" for k, v in dur.items() if v is not None),
@@ -185,3 +185,7 @@ def print_story_summary(story: dict) -> None:
     for name, value in lines:
         table.add_row(name, "" if value is None else str(value))
     Console(file=sys.stdout, width=160).print(table)
+
+
+def _money(amount: float | None, currency: str | None) -> str:
+    return "unknown" if amount is None else f"{amount:,.2f} {currency or ''}".strip()
