@@ -14,19 +14,9 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-PHASES: tuple[str, ...] = (
-    "initial_access",
-    "discovery",
-    "credential_access",
-    "privilege_escalation",
-    "persistence",
-    "defense_evasion",
-    "lateral_movement",
-    "exfiltration",
-    "impact",
-    "aws_response",
-    "containment",
-)
+from ..investigate.phases import PHASES as _PHASE_ORDER
+
+PHASES: tuple[str, ...] = tuple(_PHASE_ORDER)  # DESIGN.md's phase names, in story order
 
 PHASE_COLORS: dict[str, str] = {
     "initial_access": "#1f77b4",
