@@ -17,6 +17,7 @@ from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
 from .salvage import salvage_records
+from .tabular import batches, bisect_load
 
 SOURCE = "cloudtrail"
 BATCH_BYTES = 64 * 1024 * 1024  # on-disk bytes per DuckDB read (memory stays flat)
@@ -65,42 +66,39 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
     groups: dict[tuple[str, str], list[tuple[EvidenceFile, Sniff]]] = {}
     for f, s in items:
         groups.setdefault((s.options["shape"], s.options["layout"]), []).append((f, s))
+    unread: list[tuple[EvidenceFile, Sniff]] = []
     for (shape, layout), members in groups.items():
-        for batch in _batches(members):
-            _load_batch(ctx, shape, layout, batch)
+        src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # one of our constants
+        for batch in batches(members, BATCH_BYTES, BATCH_FILES):
+            bisect_load(
+                batch,
+                lambda part, src_sql=src_sql: unread.extend(_load_batch(ctx, src_sql, part)),
+                lambda item, exc: _salvage_one(ctx, item, exc),
+            )
+    # A file that gave the reader no records at all is decoded again in Python: DuckDB's
+    # multi-threaded reader has been seen to pass over a cut-short document without an error,
+    # and an empty file must be shown to be empty, not assumed so.
+    for item in unread:
+        _salvage_one(ctx, item, None)
 
 
-def _batches(items: list[tuple[EvidenceFile, Sniff]]):
-    batch: list[tuple[EvidenceFile, Sniff]] = []
-    size = 0
-    for item in items:
-        if batch and (size + item[0].size > BATCH_BYTES or len(batch) >= BATCH_FILES):
-            yield batch
-            batch, size = [], 0
-        batch.append(item)
-        size += item[0].size
-    if batch:
-        yield batch
-
-
-def _load_batch(ctx: LoadContext, shape: str, layout: str, batch) -> None:
+def _load_batch(
+    ctx: LoadContext, src_sql: str, batch: list[tuple[EvidenceFile, Sniff]]
+) -> list[tuple[EvidenceFile, Sniff]]:
+    """One DuckDB read for the batch, in one transaction: all of it lands, or nothing does.
+    Returns the files that yielded no records (their fate is settled by the caller)."""
     files = [f.path for f, _ in batch]
-    src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # layout is one of our constants
     mark = len(ctx.pending_rejects)
+    ctx.con.execute("BEGIN TRANSACTION")
     try:
-        ctx.con.execute("BEGIN TRANSACTION")
         counts = _stage_and_insert(ctx, src_sql, {"files": files})
-        ctx.record([_outcome(f, s, counts.get(f.path, (0, 0, 0))) for f, s in batch])
+        ctx.record([_outcome(f, s, counts[f.path]) for f, s in batch if f.path in counts])
         ctx.con.execute("COMMIT")
-    except duckdb.Error as exc:
+    except duckdb.Error:
         ctx.con.execute("ROLLBACK")
         del ctx.pending_rejects[mark:]  # the retry finds them again
-        if len(batch) > 1:
-            half = len(batch) // 2
-            _load_batch(ctx, shape, layout, batch[:half])
-            _load_batch(ctx, shape, layout, batch[half:])
-        else:
-            _salvage_one(ctx, batch[0], exc)
+        raise
+    return [(f, s) for f, s in batch if f.path not in counts]
 
 
 def _stage_and_insert(
@@ -176,7 +174,7 @@ def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOut
     return o
 
 
-def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Exception) -> None:
+def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Exception | None) -> None:
     """Decode the bad file record by record in Python; load what parses, quarantine the rest."""
     f, s = item
     records, problems, read_extra = salvage_records(f.path, s.options["shape"])
@@ -210,5 +208,5 @@ def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Except
     except duckdb.Error:
         ctx.con.execute("ROLLBACK")
         raise
-    if not problems and not records:
+    if exc is not None and not problems and not records:
         ctx.on_problem(f"{f.path}: reader error with nothing to salvage: {exc}")

@@ -1,4 +1,4 @@
-"""Helpers shared by the flow-log, billing and findings loaders.
+"""Helpers shared by the loaders (CloudTrail, flow logs, billing, findings).
 
 They batch files for one DuckDB read, split a failing batch in halves until the bad file is alone
 (a corrupt file aborts a whole multi-file read), move unusable records into `rejects` in bulk, and
@@ -21,7 +21,13 @@ BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read
 BATCH_FILES = 400
 PROBLEM_LINES_PER_FILE = 20  # one stderr line each; the rest are summarised (all go to rejects)
 # What a reader raises on bad input; anything else (a binder error) is a bug and propagates.
-READER_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+# NotImplemented: a compression the reader lacks (zip), which the Python salvage reads.
+READER_ERRORS = (
+    duckdb.IOException,
+    duckdb.InvalidInputException,
+    duckdb.ConversionException,
+    duckdb.NotImplementedException,
+)
 
 T = TypeVar("T")
 

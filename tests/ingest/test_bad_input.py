@@ -91,4 +91,4 @@ def test_one_bad_file_does_not_slow_or_spoil_its_batch(case, tmp_path):
     report = case.load([tmp_path], on_problem=lambda line: None)
     assert report.loaded == 190 and report.reconciles()
     bad = next(f for f in report.files if f.path.endswith("f07.json.gz"))
-    assert bad.status == "rejected" and bad.rejected == 1
+    assert bad.status == "rejected" and bad.rejected == 1, bad

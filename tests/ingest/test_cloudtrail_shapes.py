@@ -210,3 +210,13 @@ def test_source_filter_leaves_other_evidence_for_later(case, tmp_path):
     assert case.sql("SELECT count(*) n FROM rejects")["n"][0] == 0
     later = case.load([tmp_path])
     assert {Path(f.path).name: f.status for f in later.files}["flows.log"] == "loaded"
+
+
+def test_an_empty_records_file_is_shown_empty_not_rejected(case, tmp_path):
+    write(tmp_path / "quiet-hour.json.gz", json.dumps({"Records": []}), gz=True)
+    write(tmp_path / "busy.json.gz", json.dumps({"Records": [event(1)]}), gz=True)
+    report = case.load([tmp_path], on_problem=lambda line: None)
+    quiet = next(f for f in report.files if f.path.endswith("quiet-hour.json.gz"))
+    assert (quiet.status, quiet.records_read, quiet.rejected) == ("loaded", 0, 0)
+    assert quiet.detail == "no records in file"
+    assert case.sql("SELECT count(*) n FROM rejects")["n"][0] == 0
