@@ -59,9 +59,11 @@ def demo(
         if indicator is None:
             typer.echo("forensics: the hunt found nothing to investigate; no report written", err=True)
             return
-        story = c.investigate(**indicator)
+        story, events = c.timeline(**indicator)
         output.print_story_summary(story)
         # The sample account's monthly budget is taken as 1,000 USD (stated on the page) so the
         # cost figure shows when the 20/50/70 % alerts would have fired.
-        page = write_report(c, out / "report.html", findings=findings, budget=1000.0, **indicator)
+        page = write_report(
+            c, out / "report.html", findings=findings, timeline=(story, events), budget=1000.0, **indicator
+        )
     typer.echo(f"\nreport: {page}   (case: {case_path})")

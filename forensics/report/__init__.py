@@ -47,23 +47,24 @@ def write_report(
     budget: float | None = None,
     thresholds: Iterable[float] = (20, 50, 70),
     findings: list[dict[str, Any]] | None = None,
+    timeline: tuple[dict[str, Any], Any] | None = None,
 ) -> Path:
     """Investigate one indicator, hunt the same window, replay the monthly `budget` (if
-    given) and write the page to `out`. Pass `findings` to reuse a hunt already run."""
+    given) and write the page to `out`. Pass `findings` to reuse a hunt already run, and
+    `timeline` (what `Case.timeline` returned) to reuse an investigation."""
 
-    from ..investigate import api
-
-    story, events = api.timeline(
-        case.con,
-        access_key=access_key,
-        principal=principal,
-        ip=ip,
-        instance=instance,
-        from_time=from_time,
-        to_time=to_time,
-        known_ips=tuple(known_ips),
-        responders=tuple(responders),
-    )
+    if timeline is None:
+        timeline = case.timeline(
+            access_key=access_key,
+            principal=principal,
+            ip=ip,
+            instance=instance,
+            from_time=from_time,
+            to_time=to_time,
+            known_ips=tuple(known_ips),
+            responders=tuple(responders),
+        )
+    story, events = timeline
     if findings is None:
         from ..hunt import run_hunt
 
