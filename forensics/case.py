@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import catalog
+from . import catalog, connection
 from .errors import CaseLockedError, ForensicsError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
@@ -36,7 +36,7 @@ class Case:
         if read_only and not self.path.exists():
             raise ForensicsError("no case file here (load evidence first)", path=str(self.path))
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = connection.open_case_file(self.path, read_only)
         except duckdb.IOException as exc:
             if _LOCK.search(str(exc)):
                 pid = _PID.search(str(exc))
@@ -113,7 +113,7 @@ class Case:
 
     def _run(self, name: str, text: str, params: dict[str, Any]) -> pl.DataFrame:
         try:
-            cur = self.con.cursor()
+            cur = connection.cursor(self.con)
             try:
                 return cur.sql(text, params=params or None).pl()
             finally:

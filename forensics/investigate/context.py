@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from .. import connection
 from ..errors import QueryError
 
 
@@ -26,7 +27,7 @@ class Ctx:
     """A private cursor on the case: temp tables made here vanish when it closes."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-        self.con = con.cursor()
+        self.con = connection.cursor(con)
         self.con.execute("SET TimeZone = 'UTC'")
         self.scope = scope
 
