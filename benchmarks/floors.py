@@ -47,6 +47,21 @@ NESTED = [
 ]
 
 
+def smallest_object_limit(tree: str) -> int:
+    """The least `maximum_object_size` (a power of two, DuckDB's 16 MiB default at least) that
+    holds the largest file, read from the gzip trailers. Far more than needed costs the reader
+    dearly (every file gets a buffer that size), so the floor gets the limit that fits."""
+    largest = 0
+    for path in Path(tree).rglob("*.json.gz"):
+        with open(path, "rb") as fh:
+            fh.seek(-4, 2)
+            largest = max(largest, int.from_bytes(fh.read(4), "little"))
+    limit = 16 * 1024 * 1024
+    while limit <= largest:
+        limit *= 2
+    return limit
+
+
 def duckdb_floor(tree: str, db: str) -> int:
     import duckdb
 
@@ -58,8 +73,8 @@ def duckdb_floor(tree: str, db: str) -> int:
         SELECT r.* FROM (
             SELECT unnest(Records) AS r
             FROM read_json($glob, columns = {{'Records': 'STRUCT({spec})[]'}}, records = true,
-                           format = 'newline_delimited', maximum_object_size = 536870912))""",
-        {"glob": f"{tree}/**/*.json.gz"},
+                           format = 'newline_delimited', maximum_object_size = $limit))""",
+        {"glob": f"{tree}/**/*.json.gz", "limit": smallest_object_limit(tree)},
     )
     con.execute("CHECKPOINT")
     (n,) = con.execute("SELECT count(*) FROM cloudtrail").fetchall()[0]

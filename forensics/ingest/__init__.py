@@ -7,7 +7,8 @@ Each loader module exposes `SOURCE`, `sniff(EvidenceFile) -> Sniff | None` and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import duckdb
@@ -20,6 +21,8 @@ from .outcome import FileOutcome, LoadReport
 # Order matters: the first loader whose sniff recognises a file gets it.
 LOADERS: list[ModuleType] = [cloudtrail, findings, vpcflow, billing]
 
+INSPECT_THREADS = 4  # files fingerprinted at once
+EXCERPT_BYTES = 512  # of a file's head kept after sniffing, for reject excerpts
 SOURCES = ("auto", "cloudtrail", "vpcflow", "billing", "findings")
 
 __all__ = ["LOADERS", "SOURCES", "FileOutcome", "LoadReport", "load_paths", "register"]
@@ -46,7 +49,9 @@ def load_paths(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     skip = {os.path.realpath(p) for p in exclude}
-    files = [f for f in walk(paths) if os.path.realpath(f) not in skip]
+    skip_names = {os.path.basename(p) for p in skip}
+    # realpath costs a syscall per path component: only for files that could be excluded
+    files = [f for f in walk(paths) if f.name not in skip_names or os.path.realpath(f) not in skip]
     total = len(files)
     done = 0
 
@@ -69,8 +74,10 @@ def load_paths(
     unchanged: list[FileOutcome] = []
     seen_now: dict[str, str] = {}
 
-    for path in files:
-        f = inspect(path)
+    # Hashing and head decompression release the GIL: a few threads keep both cores busy.
+    with ThreadPoolExecutor(max_workers=INSPECT_THREADS) as pool:
+        examined = list(pool.map(lambda path: _examine(path, known), files))
+    for f, verdict in examined:
         if (f.path, f.sha256) in known:
             o = outcome_for(f, "", "skipped-already-loaded", "", "already in the case")
             unchanged.append(o)
@@ -80,7 +87,6 @@ def load_paths(
             settled.append(outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}"))
             continue
         seen_now[f.sha256] = f.path
-        verdict = _sniff(f, LOADERS)
         if not isinstance(verdict, str) and verdict[0] not in loaders:
             # another source's evidence: not this load's business, and not recorded, so a
             # later load without --source still picks it up
@@ -106,6 +112,17 @@ def load_paths(
     ctx.flush()
     con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
+
+
+def _examine(
+    path: os.PathLike[str], known: Container[tuple[str, str]]
+) -> tuple[EvidenceFile, tuple[ModuleType, Sniff] | str | None]:
+    """Fingerprint and sniff one file (not one already in the case), then keep only the start
+    of its head for excerpts: 100,000 small files must not hold 64 KiB each in memory."""
+    f = inspect(path, known)
+    verdict = None if (f.path, f.sha256) in known else _sniff(f, LOADERS)
+    f.head = f.head[:EXCERPT_BYTES]
+    return f, verdict
 
 
 def _sniff(f: EvidenceFile, loaders: list[ModuleType]) -> tuple[ModuleType, Sniff] | str:

@@ -17,11 +17,11 @@ from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
 from .salvage import salvage_records
-from .tabular import batches, bisect_load
+from .tabular import batches, bisect_load, json_object_limit
 
 SOURCE = "cloudtrail"
-BATCH_BYTES = 64 * 1024 * 1024  # on-disk bytes per DuckDB read (memory stays flat)
-BATCH_FILES = 400
+BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read (memory stays flat)
+BATCH_FILES = 2000
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
 _EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
@@ -91,7 +91,8 @@ def _load_batch(
     mark = len(ctx.pending_rejects)
     ctx.con.execute("BEGIN TRANSACTION")
     try:
-        counts = _stage_and_insert(ctx, src_sql, {"files": files})
+        params = {"files": files, "max_object": json_object_limit(f for f, _ in batch)}
+        counts = _stage_and_insert(ctx, src_sql, params)
         ctx.record([_outcome(f, s, counts[f.path]) for f, s in batch if f.path in counts])
         ctx.con.execute("COMMIT")
     except duckdb.Error:

@@ -152,7 +152,8 @@ def stage_sql(src_sql: str) -> str:
     return f"WITH src AS ({src_sql}),\n{_PROJECTION}"
 
 
-# Each export shape reduced to (source_file, source_position, raw). `$files` is bound.
+# Each export shape reduced to (source_file, source_position, raw). `$files` and `$max_object`
+# (the largest document the batch can hold, tabular.json_object_limit) are bound.
 SOURCES = {
     # {"Records": [...]}, one document per file: S3 delivery, the bulk of any case. No window
     # function here: it would hold the whole batch in memory before the first row streams on.
@@ -161,7 +162,7 @@ SOURCES = {
         FROM (
             SELECT filename, unnest(Records) AS rec, unnest(range(len(Records))) AS i
             FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
-                           format = $layout, filename = true, maximum_object_size = 536870912)
+                           format = $layout, filename = true, maximum_object_size = $max_object)
         )""",
     # One {"Records": [...]} batch per line: the line number is part of the position.
     "records_lines": """
@@ -174,7 +175,7 @@ SOURCES = {
                        row_number() OVER (PARTITION BY filename) AS doc_no
                 FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
                                format = $layout, filename = true,
-                               maximum_object_size = 536870912)
+                               maximum_object_size = $max_object)
             )
         )""",
     # aws cloudtrail lookup-events: the record is the JSON *string* CloudTrailEvent.
@@ -186,7 +187,7 @@ SOURCES = {
             SELECT filename, unnest(Events) AS ev, unnest(range(len(Events))) AS i
             FROM read_json($files, columns = {'Events': 'STRUCT("CloudTrailEvent" VARCHAR)[]'},
                            records = true, format = $layout, filename = true,
-                           maximum_object_size = 536870912)
+                           maximum_object_size = $max_object)
         )""",
     # A bare JSON array of events, or events one per line (NDJSON, Logstash, SIEM exports).
     "events": """
@@ -194,5 +195,5 @@ SOURCES = {
                'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
                json AS raw
         FROM read_json_objects($files, format = $layout, filename = true,
-                               maximum_object_size = 536870912)""",
+                               maximum_object_size = $max_object)""",
 }

@@ -9,11 +9,12 @@ import hashlib
 import os
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HEAD_BYTES = 64 * 1024
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -25,6 +26,7 @@ class EvidenceFile:
     sha256: str
     compression: str  # none | gzip | zip | parquet
     head: bytes = field(repr=False)  # first HEAD_BYTES, decompressed
+    content_size: int = -1  # decompressed bytes (gzip trailer; -1 when unknown, as in zip)
 
     @property
     def head_text(self) -> str:
@@ -46,28 +48,21 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             raise FileNotFoundError(f"{path}: no such file or folder")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _gzip_head(path: Path) -> bytes:
-    """Decompress up to HEAD_BYTES; a truncated stream yields what is there."""
-    out = bytearray()
-    decomp = zlib.decompressobj(wbits=31)
-    with open(path, "rb") as fh:
-        while len(out) < HEAD_BYTES:
-            chunk = fh.read(16 * 1024)
-            if not chunk:
-                break
+def _gzip_head(start: bytes) -> bytes:
+    """Decompress up to HEAD_BYTES from the file's first bytes; a cut-short stream yields what
+    is there. (Deflate expands at most ~1000x, so the first MiB always holds a whole head.)"""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(start, HEAD_BYTES)
+    except zlib.error:
+        # a stream broken inside the head: keep what decompresses before the break
+        out = bytearray()
+        decomp = zlib.decompressobj(wbits=31)
+        for i in range(0, len(start), 4096):
             try:
-                out += decomp.decompress(chunk, HEAD_BYTES - len(out))
+                out += decomp.decompress(start[i : i + 4096], HEAD_BYTES - len(out))
             except zlib.error:
                 break
-    return bytes(out[:HEAD_BYTES])
+        return bytes(out[:HEAD_BYTES])
 
 
 def _zip_head(path: Path) -> bytes:
@@ -82,21 +77,45 @@ def _zip_head(path: Path) -> bytes:
         return b""
 
 
-def inspect(path: Path) -> EvidenceFile:
-    """Fingerprint a file and read its head, without modifying it."""
-    size = path.stat().st_size
+def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
+    """Fingerprint a file and read its head in one pass over it, without modifying it.
+
+    A file whose (path, sha256) is in `known` was judged by an earlier load: its head is not
+    decompressed (a reload of a large tree is mostly this).
+    """
+    digest = hashlib.sha256()
+    start, tail, size = b"", b"", 0
     with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic[:2] == b"\x1f\x8b":
-        compression, head = "gzip", _gzip_head(path)
-    elif magic == b"PK\x03\x04":
-        compression, head = "zip", _zip_head(path)
-    elif magic == b"PAR1":
-        compression, head = "parquet", magic
+        while chunk := fh.read(READ_CHUNK):
+            if not size:
+                start = chunk
+            digest.update(chunk)
+            size += len(chunk)
+            tail = (tail + chunk)[-4:]
+    content_size = size
+    sha256 = digest.hexdigest()
+    if (str(path), sha256) in known:
+        start = start[:4]
+    if start[:2] == b"\x1f\x8b":
+        compression, head = "gzip", _gzip_head(start)
+        # ISIZE, the decompressed size modulo 4 GiB the member records last. A hint only: with
+        # concatenated members or a cut-short file it is wrong, the reader fails on that file,
+        # and the salvage path takes it, so nothing is lost.
+        content_size = int.from_bytes(tail, "little") if size >= 18 else -1
+    elif start[:4] == b"PK\x03\x04":
+        compression, head, content_size = "zip", _zip_head(path), -1
+    elif start[:4] == b"PAR1":
+        compression, head = "parquet", start[:4]
     else:
-        with open(path, "rb") as fh:
-            compression, head = "none", fh.read(HEAD_BYTES)
-    return EvidenceFile(path=str(path), size=size, sha256=sha256_of(path), compression=compression, head=head)
+        compression, head = "none", start[:HEAD_BYTES]
+    return EvidenceFile(
+        path=str(path),
+        size=size,
+        sha256=sha256,
+        compression=compression,
+        head=head,
+        content_size=content_size,
+    )
 
 
 def looks_binary(head: bytes) -> bool:

@@ -22,7 +22,7 @@ from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .findings_sql import COLUMNS, SOURCES, stage_sql
 from .salvage import iter_values, read_text
-from .tabular import batches, bisect_load, quarantine
+from .tabular import batches, bisect_load, json_object_limit, quarantine
 
 SOURCE = "findings"
 
@@ -64,9 +64,13 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
         for batch in batches(members):
             bisect_load(
                 batch,
-                lambda b, s=src: _stage_and_record(ctx, b, s, {"files": [f.path for f, _ in b]}),
+                lambda b, s=src: _stage_and_record(ctx, b, s, _reader_params(b)),
                 lambda item, exc: _salvage(ctx, item, exc),
             )
+
+
+def _reader_params(batch: list[tuple[EvidenceFile, Sniff]]) -> dict:
+    return {"files": [f.path for f, _ in batch], "max_object": json_object_limit(f for f, _ in batch)}
 
 
 def _stage_and_record(

@@ -48,7 +48,7 @@ SOURCES = {
                f AS obj
         FROM (SELECT filename, ordinality, unnest(Findings) AS f, unnest(range(len(Findings))) AS i
               FROM read_json($files, columns = {'Findings': 'JSON[]'}, records = true,
-                             format = $layout, filename = true, maximum_object_size = 536870912)
+                             format = $layout, filename = true, maximum_object_size = $max_object)
                    WITH ORDINALITY)""",
     # one finding or event per line, a bare array, or pretty-printed objects one after another
     "objects": """
@@ -56,7 +56,7 @@ SOURCES = {
                'record ' || (ordinality - min(ordinality) OVER (PARTITION BY filename) + 1) AS position,
                ordinality AS ord, json AS obj
         FROM read_json_objects($files, format = $layout, filename = true,
-                               maximum_object_size = 536870912) WITH ORDINALITY""",
+                               maximum_object_size = $max_object) WITH ORDINALITY""",
 }
 
 
