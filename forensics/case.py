@@ -93,7 +93,10 @@ class Case:
             on_problem = lambda line: print(line, file=sys.stderr)  # noqa: E731
         try:
             own = [self.path, Path(f"{self.path}.wal")]
-            return load_paths(self.con, paths, source, on_problem=on_problem, progress=progress, exclude=own)
+            with connection.load_settings(self.con):
+                return load_paths(
+                    self.con, paths, source, on_problem=on_problem, progress=progress, exclude=own
+                )
         except FileNotFoundError as exc:
             raise ForensicsError(str(exc)) from None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -12,6 +14,10 @@ import duckdb
 LOAD_ROW_GROUP_SIZE = 32_768
 # Row groups an insert buffers before flushing them together (DuckDB's default is 5).
 LOAD_WRITE_BUFFER_ROW_GROUPS = 2
+# DuckDB keeps the table blocks it has read (the dedupe probes every earlier event id) until
+# memory runs short: 0.7 GiB at 10M events, growing with the case. A load needs well under a
+# GiB, so a cap keeps memory flat; a batch that still runs out is split (tabular.bisect_load).
+LOAD_MEMORY_LIMIT = "1536MB"
 CASE_ALIAS = "case_file"
 
 
@@ -31,8 +37,24 @@ def open_case_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     con.execute(f"USE {CASE_ALIAS}")
-    con.execute(f"SET write_buffer_row_group_count = {LOAD_WRITE_BUFFER_ROW_GROUPS}")
     return con
+
+
+@contextlib.contextmanager
+def load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB settings for a load (a memory cap, a smaller write buffer), undone afterwards so an
+    analyst's own queries on a read-write case keep DuckDB's defaults."""
+    settings = {
+        "memory_limit": f"'{LOAD_MEMORY_LIMIT}'",
+        "write_buffer_row_group_count": str(LOAD_WRITE_BUFFER_ROW_GROUPS),
+    }
+    for name, value in settings.items():
+        con.execute(f"SET {name} = {value}")
+    try:
+        yield
+    finally:
+        for name in settings:
+            con.execute(f"RESET {name}")
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -20,8 +20,11 @@ from .salvage import salvage_records
 from .tabular import batches, bisect_load, json_object_limit
 
 SOURCE = "cloudtrail"
-BATCH_BYTES = 256 * 1024 * 1024  # on-disk bytes per DuckDB read (memory stays flat)
+# JSON per DuckDB read, decompressed: big enough to keep both cores busy, small enough that the
+# batch's uncommitted rows and dedupe keys stay a few hundred MB whatever the case's size.
+BATCH_JSON_BYTES = 768 * 1024 * 1024
 BATCH_FILES = 2000
+GZIP_RATIO_GUESS = 10  # for files whose decompressed size is unknown (zip)
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
 _EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
@@ -63,13 +66,16 @@ def sniff(f: EvidenceFile) -> Sniff | None:
 
 def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
     """Load files in batches grouped by shape; record each file's outcome."""
-    groups: dict[tuple[str, str], list[tuple[EvidenceFile, Sniff]]] = {}
+    # One reader call per shape and layout; big documents apart from small ones, since every
+    # file of a batch gets a buffer of the batch's object limit.
+    groups: dict[tuple[str, str, int], list[tuple[EvidenceFile, Sniff]]] = {}
     for f, s in items:
-        groups.setdefault((s.options["shape"], s.options["layout"]), []).append((f, s))
+        key = (s.options["shape"], s.options["layout"], json_object_limit([f]))
+        groups.setdefault(key, []).append((f, s))
     unread: list[tuple[EvidenceFile, Sniff]] = []
-    for (shape, layout), members in groups.items():
+    for (shape, layout, _), members in groups.items():
         src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # one of our constants
-        for batch in batches(members, BATCH_BYTES, BATCH_FILES):
+        for batch in batches(members, BATCH_JSON_BYTES, BATCH_FILES, weight=_json_bytes):
             bisect_load(
                 batch,
                 lambda part, src_sql=src_sql: unread.extend(_load_batch(ctx, src_sql, part)),
@@ -80,6 +86,10 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
     # and an empty file must be shown to be empty, not assumed so.
     for item in unread:
         _salvage_one(ctx, item, None)
+
+
+def _json_bytes(f: EvidenceFile) -> int:
+    return f.content_size if f.content_size >= 0 else f.size * GZIP_RATIO_GUESS
 
 
 def _load_batch(
@@ -134,7 +144,7 @@ def _stage_and_insert(
     # The batch's keys are the small side of every join, so memory follows the batch, not the case.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_keys AS "
-        "SELECT rowid AS rid, source_file, event_id, coalesce(recipient_account_id, '') AS acct "
+        "SELECT rowid AS rid, event_id, coalesce(recipient_account_id, '') AS acct "
         "FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL",
         {"b": load_id},
     )
@@ -144,11 +154,15 @@ def _stage_and_insert(
             SELECT event_id, coalesce(recipient_account_id, '') AS acct
             FROM cloudtrail
             WHERE load_id <> $b AND event_id IN (SELECT event_id FROM batch_keys)
+        ),
+        doomed AS (
+            SELECT rid FROM batch_keys SEMI JOIN earlier USING (event_id, acct)
+            UNION
+            SELECT rid FROM batch_keys
+            WHERE rid NOT IN (SELECT min(rid) FROM batch_keys GROUP BY event_id, acct)
         )
-        SELECT rid, source_file FROM batch_keys SEMI JOIN earlier USING (event_id, acct)
-        UNION
-        SELECT rid, source_file FROM batch_keys
-        WHERE rid NOT IN (SELECT min(rid) FROM batch_keys GROUP BY event_id, acct)
+        SELECT rowid, source_file FROM cloudtrail  -- the load_id filter prunes by zone map
+        WHERE load_id = $b AND rowid IN (SELECT rid FROM doomed)
         """,
         {"b": load_id},
     ).fetchall()

@@ -22,11 +22,14 @@ BATCH_FILES = 400
 PROBLEM_LINES_PER_FILE = 20  # one stderr line each; the rest are summarised (all go to rejects)
 # What a reader raises on bad input; anything else (a binder error) is a bug and propagates.
 # NotImplemented: a compression the reader lacks (zip), which the Python salvage reads.
+# OutOfMemory: a batch too big for the load's memory cap is split like a bad one; a lone file
+# that still does not fit is decoded by the salvage path, so it is loaded, not lost.
 READER_ERRORS = (
     duckdb.IOException,
     duckdb.InvalidInputException,
     duckdb.ConversionException,
     duckdb.NotImplementedException,
+    duckdb.OutOfMemoryException,
 )
 
 T = TypeVar("T")
@@ -54,16 +57,19 @@ def batches(
     items: Iterable[tuple[EvidenceFile, T]],
     max_bytes: int = BATCH_BYTES,
     max_files: int = BATCH_FILES,
+    weight: Callable[[EvidenceFile], int] = lambda f: f.size,
 ) -> Iterator[list[tuple[EvidenceFile, T]]]:
-    """Consecutive groups of files small enough for one reader call."""
+    """Consecutive groups of files small enough for one reader call (by `weight`, on-disk bytes
+    unless told otherwise)."""
     batch: list[tuple[EvidenceFile, T]] = []
     size = 0
     for item in items:
-        if batch and (size + item[0].size > max_bytes or len(batch) >= max_files):
+        w = weight(item[0])
+        if batch and (size + w > max_bytes or len(batch) >= max_files):
             yield batch
             batch, size = [], 0
         batch.append(item)
-        size += item[0].size
+        size += w
     if batch:
         yield batch
 
