@@ -63,3 +63,15 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     cur = con.cursor()
     cur.execute(f'USE "{database}"')
     return cur
+
+
+@contextlib.contextmanager
+def memory_cap_lifted(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's default memory limit for a last-resort step (one file the capped reader could not
+    hold), then the load's cap again."""
+    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        con.execute("SET memory_limit = $v", {"v": before})

@@ -12,11 +12,12 @@ import re
 import duckdb
 import pyarrow as pa
 
+from .. import connection
 from .cloudtrail_sql import SOURCES, stage_sql
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
-from .salvage import salvage_records
+from .salvage import Problem, salvage_records
 from .tabular import batches, bisect_load, json_object_limit
 
 SOURCE = "cloudtrail"
@@ -195,6 +196,22 @@ def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Except
     records, problems, read_extra = salvage_records(f.path, s.options["shape"])
     for position, reason, excerpt in problems:
         ctx.reject(f.path, position, reason, excerpt)
+    # the salvage is the last resort: it may use more memory than a batch is allowed
+    with connection.memory_cap_lifted(ctx.con):
+        _insert_salvaged(ctx, f, s, records, problems, read_extra)
+    if exc is not None and not problems and not records:
+        ctx.on_problem(f"{f.path}: reader error with nothing to salvage: {exc}")
+
+
+def _insert_salvaged(
+    ctx: LoadContext,
+    f: EvidenceFile,
+    s: Sniff,
+    records: list[tuple[str, str]],
+    problems: list[Problem],
+    read_extra: int,
+) -> None:
+    """Stage the salvaged records like a batch and record the file's outcome, in one transaction."""
     counts = (0, 0, 0)
     ctx.con.execute("BEGIN TRANSACTION")
     try:
@@ -223,5 +240,3 @@ def _salvage_one(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Except
     except duckdb.Error:
         ctx.con.execute("ROLLBACK")
         raise
-    if exc is not None and not problems and not records:
-        ctx.on_problem(f"{f.path}: reader error with nothing to salvage: {exc}")

@@ -60,3 +60,15 @@ def test_size_hint_that_lies_loses_nothing(case, tmp_path):
     assert (f.records_read, f.records_loaded, f.rejected) == (30, 30, 0)
     pads = case.sql("SELECT count(*) AS n FROM cloudtrail WHERE len(raw::VARCHAR) > 700000").rows()
     assert pads == [(30,)]
+
+
+def test_batch_out_of_memory_is_split_and_the_file_still_loads(case, tmp_path, monkeypatch):
+    """Under a memory cap too small for the reader, the batch is split and the file that does not
+    fit goes through the salvage path: slower, but every record is loaded."""
+    from forensics import connection
+
+    monkeypatch.setattr(connection, "LOAD_MEMORY_LIMIT", "24MB")
+    write(tmp_path / "big.json.gz", big_records_document(30, 700_000), gz=True)
+    write(tmp_path / "small.json.gz", json.dumps({"Records": [event(i) for i in range(100, 105)]}), gz=True)
+    report = case.load([tmp_path], on_problem=lambda line: None)
+    assert report.reconciles() and report.loaded == 35 and report.rejected == 0
