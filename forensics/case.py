@@ -8,16 +8,18 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from . import catalog, connection
 from .errors import CaseLockedError, ForensicsError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
 from .schema import create_tables
+
+if TYPE_CHECKING:  # polars loads on first query: a load does not need it
+    import polars as pl
 
 _LOCK = re.compile(r"Could not set lock on file|Conflicting lock", re.I)
 _PID = re.compile(r"PID (\d+)")

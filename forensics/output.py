@@ -7,13 +7,16 @@ import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .ingest.outcome import LoadReport
+
+if TYPE_CHECKING:  # imported where frames are printed: `load` does not need polars
+    import polars as pl
 
 err = Console(stderr=True)
 
@@ -75,6 +78,8 @@ def print_frame(df: pl.DataFrame, title: str | None = None) -> None:
 
 def iso_times(df: pl.DataFrame) -> pl.DataFrame:
     """Datetimes as ISO 8601 UTC text with `Z`, as every face prints them."""
+    import polars as pl
+
     return df.with_columns(
         [
             pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -88,6 +93,8 @@ def iso_times(df: pl.DataFrame) -> pl.DataFrame:
 
 def write_frame(df: pl.DataFrame, fmt: str, out: Path | None) -> None:
     """Write a query result as a table, CSV, JSON (one document) or Parquet."""
+    import polars as pl
+
     fmt = fmt.lower()
     if fmt != "parquet":
         df = iso_times(df)
