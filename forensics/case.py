@@ -16,7 +16,7 @@ from . import catalog, connection
 from .errors import CaseLockedError, ForensicsError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
-from .schema import create_tables
+from .schema import create_tables, outdated_tables
 
 if TYPE_CHECKING:  # polars loads on first query: a load does not need it
     import polars as pl
@@ -59,6 +59,14 @@ class Case:
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)
+        if outdated := outdated_tables(self.con):
+            self.con.close()
+            detail = "; ".join(f"{t} lacks {', '.join(cols)}" for t, cols in outdated.items())
+            raise ForensicsError(
+                f"case file was written by an older version of forensics ({detail}); "
+                "load the evidence into a new case",
+                path=str(self.path),
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

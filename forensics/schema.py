@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 SCHEMA_VERSION = 1
@@ -182,3 +184,30 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in TABLES.values():
         con.execute(ddl)
     con.execute("INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+@functools.cache
+def expected_columns() -> dict[str, tuple[str, ...]]:
+    """Every table's column names, as this version creates them."""
+    scratch = duckdb.connect()
+    create_tables(scratch)
+    rows = scratch.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() GROUP BY ALL"
+    ).fetchall()
+    scratch.close()
+    return {table: tuple(columns) for table, columns in rows}
+
+
+def outdated_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Tables of an existing case that lack columns this version needs (a case written by an
+    older version): {table: [missing columns]}. Queries on it would fail with a binder error."""
+    rows = con.execute(
+        "SELECT table_name, list(column_name) FROM duckdb_columns() "
+        "WHERE database_name = current_database() GROUP BY ALL"
+    ).fetchall()
+    present = {table: set(columns) for table, columns in rows}
+    return {
+        table: missing
+        for table, columns in expected_columns().items()
+        if table in present and (missing := [c for c in columns if c not in present[table]])
+    }

@@ -84,3 +84,18 @@ def test_a_broken_query_header_names_its_file(tmp_path):
     bad.write_text("/* ---\nid: broken\ntitle: a: b: c\n--- */\nSELECT 1\n")
     with pytest.raises(forensics.ForensicsError, match="broken.sql"):
         parse_query(bad)
+
+
+def test_a_case_from_an_older_version_says_so(tmp_path):
+    """A case written before a column existed fails on open with what is missing, not later
+    with a binder error in the middle of a load or a query."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    forensics.Case(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE findings DROP COLUMN updated_at")
+    con.close()
+    for read_only in (False, True):
+        with pytest.raises(forensics.ForensicsError, match="older version.*findings lacks updated_at"):
+            forensics.Case(path, read_only=read_only)
