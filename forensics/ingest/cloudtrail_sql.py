@@ -131,7 +131,11 @@ SELECT
     CASE WHEN event_source = 'ec2.amazonaws.com' THEN nullif(list_distinct(list_concat(
             coalesce(json_extract_string(response_elements, '{_INSTANCE_LIST}'), []),
             coalesce(json_extract_string(request_parameters, '{_INSTANCE_LIST}'), []),
-            coalesce([json_extract_string(request_parameters, '$.instanceId')], [])
+            coalesce([json_extract_string(request_parameters, '$.instanceId')], []),
+            -- CreateFleet nests them as fleetInstanceSet.item(s).instanceIds.item(s), each level
+            -- a list or a lone value (AWS's XML rendered as JSON): every instance id it names
+            CASE WHEN event_name = 'CreateFleet' THEN regexp_extract_all(
+                response_elements::VARCHAR, '"(i-[0-9a-f]{{8,17}})"', 1) END
          )), []) END AS instance_ids,
     CASE WHEN event_source = 'ec2.amazonaws.com'
          THEN json_extract_string(request_parameters, '$.instanceType') END AS instance_type,

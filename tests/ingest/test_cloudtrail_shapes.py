@@ -220,3 +220,26 @@ def test_an_empty_records_file_is_shown_empty_not_rejected(case, tmp_path):
     assert (quiet.status, quiet.records_read, quiet.rejected) == ("loaded", 0, 0)
     assert quiet.detail == "no records in file"
     assert case.sql("SELECT count(*) n FROM rejects")["n"][0] == 0
+
+
+def test_instance_ids_from_create_fleet_in_either_json_rendering(case, tmp_path):
+    """CreateFleet names its instances under fleetInstanceSet; AWS renders a lone item as an
+    object and several as a list, at both levels."""
+    one = {"item": {"instanceIds": {"item": "i-0aaaaaaaaaaaaaaa1"}, "lifecycle": "spot"}}
+    many = {
+        "item": [
+            {"instanceIds": {"item": ["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2"]}},
+            {"instanceIds": {"item": ["i-0bbbbbbbbbbbbbbb3"]}},
+        ]
+    }
+    records = [
+        event(n, eventName="CreateFleet", responseElements={"CreateFleetResponse": {"fleetInstanceSet": s}})
+        for n, s in ((1, one), (2, many))
+    ]
+    case.load([write(tmp_path / "fleet.json", json.dumps({"Records": records}))])
+    ids = case.sql("SELECT list_sort(instance_ids) AS ids FROM cloudtrail ORDER BY event_time")
+    got = ids["ids"].to_list()
+    assert got == [
+        ["i-0aaaaaaaaaaaaaaa1"],
+        ["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2", "i-0bbbbbbbbbbbbbbb3"],
+    ]
