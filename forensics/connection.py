@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,20 +42,63 @@ def open_case_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextlib.contextmanager
-def load_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB settings for a load (a memory cap, a smaller write buffer), undone afterwards so an
-    analyst's own queries on a read-write case keep DuckDB's defaults."""
-    settings = {
-        "memory_limit": f"'{LOAD_MEMORY_LIMIT}'",
-        "write_buffer_row_group_count": str(LOAD_WRITE_BUFFER_ROW_GROUPS),
-    }
-    for name, value in settings.items():
-        con.execute(f"SET {name} = {value}")
+def temporary_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, object]) -> Iterator[None]:
+    """DuckDB settings for the length of a block, then the defaults again.
+
+    Only settings still at DuckDB's default are touched: one the analyst chose is left as it is
+    (DuckDB shows sizes rounded, '2.7 GiB', so a changed value could not be put back exactly).
+    """
+    touched = [name for name in settings if _value(con, name) == _value(_defaults(), name)]
+    for name in touched:
+        con.execute(f"SET {name} = $v", {"v": settings[name]})
     try:
         yield
     finally:
-        for name in settings:
+        for name in touched:
             con.execute(f"RESET {name}")
+
+
+def _value(con: duckdb.DuckDBPyConnection, name: str) -> object:
+    return con.execute("SELECT current_setting($n)", {"n": name}).fetchone()[0]
+
+
+@functools.cache
+def _defaults() -> duckdb.DuckDBPyConnection:
+    """A connection with DuckDB's default settings, to compare against."""
+    return duckdb.connect()
+
+
+def load_settings(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextManager[None]:
+    """A load's memory cap and smaller write buffer; an analyst's own queries on a read-write
+    case keep their settings."""
+    return temporary_settings(
+        con,
+        {"memory_limit": LOAD_MEMORY_LIMIT, "write_buffer_row_group_count": LOAD_WRITE_BUFFER_ROW_GROUPS},
+    )
+
+
+@contextlib.contextmanager
+def memory_cap_lifted(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's default memory limit for a last-resort step (one file the capped reader could not
+    hold), then the load's cap again. A limit the analyst set is theirs and stays."""
+    capped = _value(con, "memory_limit") == _shown("memory_limit", LOAD_MEMORY_LIMIT)
+    if capped:
+        con.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        if capped:
+            con.execute("SET memory_limit = $v", {"v": LOAD_MEMORY_LIMIT})
+
+
+@functools.cache
+def _shown(name: str, value: object) -> object:
+    """How DuckDB shows a setting's value once set (sizes come back rounded, in GiB)."""
+    scratch = duckdb.connect()
+    scratch.execute(f"SET {name} = $v", {"v": value})
+    shown = _value(scratch, name)
+    scratch.close()
+    return shown
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -63,15 +107,3 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     cur = con.cursor()
     cur.execute(f'USE "{database}"')
     return cur
-
-
-@contextlib.contextmanager
-def memory_cap_lifted(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB's default memory limit for a last-resort step (one file the capped reader could not
-    hold), then the load's cap again."""
-    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute("RESET memory_limit")
-    try:
-        yield
-    finally:
-        con.execute("SET memory_limit = $v", {"v": before})

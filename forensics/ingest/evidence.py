@@ -49,20 +49,19 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 
 
 def _gzip_head(start: bytes) -> bytes:
-    """Decompress up to HEAD_BYTES from the file's first bytes; a cut-short stream yields what
-    is there. (Deflate expands at most ~1000x, so the first MiB always holds a whole head.)"""
-    try:
-        return zlib.decompressobj(wbits=31).decompress(start, HEAD_BYTES)
-    except zlib.error:
-        # a stream broken inside the head: keep what decompresses before the break
-        out = bytearray()
-        decomp = zlib.decompressobj(wbits=31)
-        for i in range(0, len(start), 4096):
-            try:
-                out += decomp.decompress(start[i : i + 4096], HEAD_BYTES - len(out))
-            except zlib.error:
-                break
-        return bytes(out[:HEAD_BYTES])
+    """Decompress up to HEAD_BYTES from the file's first bytes; a stream broken inside them
+    yields what decompresses before the break. (Deflate expands at most ~1000x, so the first
+    MiB always holds a whole head.)"""
+    out = bytearray()
+    decomp = zlib.decompressobj(wbits=31)
+    for i in range(0, len(start), 16 * 1024):
+        try:
+            out += decomp.decompress(start[i : i + 16 * 1024], HEAD_BYTES - len(out))
+        except zlib.error:
+            break
+        if len(out) >= HEAD_BYTES or decomp.eof:
+            break
+    return bytes(out[:HEAD_BYTES])
 
 
 def _zip_head(path: Path) -> bytes:
@@ -91,7 +90,7 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
                 start = chunk
             digest.update(chunk)
             size += len(chunk)
-            tail = (tail + chunk)[-4:]
+            tail = (tail + chunk[-4:])[-4:]
     content_size = size
     sha256 = digest.hexdigest()
     if (str(path), sha256) in known:

@@ -99,3 +99,16 @@ def test_a_case_from_an_older_version_says_so(tmp_path):
     for read_only in (False, True):
         with pytest.raises(forensics.ForensicsError, match="older version.*findings lacks updated_at"):
             forensics.Case(path, read_only=read_only)
+
+
+def test_a_load_leaves_the_analysts_duckdb_settings_as_they_were(tmp_path):
+    """The load caps DuckDB's memory for itself only."""
+    setting = "SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t"
+    with forensics.Case(tmp_path / "c.duckdb") as c:
+        default = c.sql(setting).rows()
+        c.load([], on_problem=lambda line: None)
+        assert c.sql(setting).rows() == default
+        c.con.execute("SET memory_limit = '3GB'")
+        mine = c.sql(setting).rows()
+        c.load([], on_problem=lambda line: None)
+        assert c.sql(setting).rows() == mine
