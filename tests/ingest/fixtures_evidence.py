@@ -6,6 +6,8 @@ import csv
 import gzip
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -264,3 +266,14 @@ def health_event(keys: list[str], arn_suffix: str = "abc123") -> dict:
 
 def jsonl(records: list[dict]) -> str:
     return "\n".join(json.dumps(r) for r in records) + "\n"
+
+
+def cli_load(evidence: Path, case: Path, source: str) -> dict:
+    """`forensics load --source SOURCE --json` as a script runs it; the parsed report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "forensics", "load", str(evidence), "--case", str(case),
+         "--source", source, "--json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

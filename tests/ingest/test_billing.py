@@ -7,8 +7,6 @@ import gzip
 import io
 import json
 import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from .fixtures_evidence import (
     ACCT,
     CUR_COLUMNS,
     FOCUS_COLUMNS,
+    cli_load,
     csv_text,
     cur_row,
     focus_row,
@@ -352,13 +351,8 @@ def test_bad_billing_files(case, tmp_path):
 
 def test_cli_loads_billing_when_asked(tmp_path):
     write(tmp_path / "ev" / "r-1.csv", csv_text([cur_row(n, "0.5") for n in range(4)]))
-    done = subprocess.run(
-        [sys.executable, "-m", "forensics", "load", str(tmp_path / "ev"), "--case",
-         str(tmp_path / "c.duckdb"), "--source", "billing", "--json"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["by_source"]["billing"]["loaded"] == 4
+    report = cli_load(tmp_path / "ev", tmp_path / "c.duckdb", "billing")
+    assert report["by_source"]["billing"]["loaded"] == 4
 
 
 def test_sample_tree_loads_without_rejects_and_bills_the_cur_total(sample_case):

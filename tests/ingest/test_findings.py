@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .fixtures_evidence import ACCT, envelope, finding, health_event, jsonl, pascal, write
+from .fixtures_evidence import ACCT, cli_load, envelope, finding, health_event, jsonl, pascal, write
 
 FLAT = (
     "finding_id, source, type, severity, first_seen, last_seen, account_id, region, "
@@ -136,13 +134,8 @@ def test_bad_findings_are_quarantined_with_their_position(case, tmp_path):
 
 def test_cli_loads_findings_when_asked(tmp_path):
     write(tmp_path / "ev" / "f.json", json.dumps({"Findings": [pascal(finding("gd-1"))]}))
-    done = subprocess.run(
-        [sys.executable, "-m", "forensics", "load", str(tmp_path / "ev"), "--case",
-         str(tmp_path / "c.duckdb"), "--source", "findings", "--json"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["by_source"]["findings"]["loaded"] == 1
+    report = cli_load(tmp_path / "ev", tmp_path / "c.duckdb", "findings")
+    assert report["by_source"]["findings"]["loaded"] == 1
 
 
 def test_sample_findings(sample_case):

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import json
 import random
-import subprocess
-import sys
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +13,7 @@ import pytest
 
 from forensics.ingest.vpcflow_sql import FIELDS
 
-from .fixtures_evidence import ACCT, V2, flow, flow_text, write
+from .fixtures_evidence import ACCT, V2, cli_load, flow, flow_text, write
 
 DOCS = "awsdocs_vpc_flow_log_examples"
 ELASTIC = "elastic_integrations_aws/vpcflow"
@@ -400,13 +397,7 @@ def test_reloading_adds_nothing(case, tmp_path):
 def test_cli_loads_flow_logs_only_when_asked(tmp_path):
     ev = tmp_path / "evidence"
     write(ev / "a.log.gz", flow_text([flow(n) for n in range(12)], V2.split()), gz=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "forensics", "load", str(ev), "--case", str(tmp_path / "c.duckdb"),
-         "--source", "vpcflow", "--json"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = cli_load(ev, tmp_path / "c.duckdb", "vpcflow")
     assert report["by_source"]["vpcflow"]["loaded"] == 12 and report["read"] == 12
 
 
