@@ -37,7 +37,13 @@ def test_limit_is_the_default_for_small_files_and_grows_by_powers_of_two(tmp_pat
     assert json_object_limit([small, big]) == 32 * MIB
 
 
-def test_document_larger_than_16_mib_loads_in_the_batch(case, tmp_path):
+def test_document_larger_than_16_mib_loads_in_the_batch(case, tmp_path, monkeypatch):
+    from forensics.ingest import cloudtrail
+
+    def no_salvage(*args):  # the reader must take it; the record-by-record path would hide a miss
+        raise AssertionError(f"salvaged: {args[1][0].path}")
+
+    monkeypatch.setattr(cloudtrail, "_salvage_one", no_salvage)
     write(tmp_path / "big.json.gz", big_records_document(30, 700_000), gz=True)
     write(tmp_path / "small.json.gz", json.dumps({"Records": [event(i) for i in range(100, 105)]}), gz=True)
     report = case.load([tmp_path], on_problem=lambda line: None)
