@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import catalog, connection
+from . import catalog, connection, vocabulary
 from .errors import CaseLockedError, ForensicsError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
-from .schema import create_tables, outdated_tables
+from .schema import create_tables, outdated_tables, upgrade
 
 if TYPE_CHECKING:  # polars loads on first query: a load does not need it
     import polars as pl
@@ -59,6 +59,8 @@ class Case:
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)
+            vocabulary.install(self.con)
+            upgrade(self.con)
         if outdated := outdated_tables(self.con):
             self.con.close()
             detail = "; ".join(f"{t} lacks {', '.join(cols)}" for t, cols in outdated.items())
@@ -67,6 +69,8 @@ class Case:
                 "load the evidence into a new case",
                 path=str(self.path),
             )
+        if read_only:
+            vocabulary.install(self.con)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from . import vocabulary
+
 # Rows per row group when loading. At DuckDB's default (122,880) each insert thread buffers some
 # 300 MB of CloudTrail before writing; a quarter of that more than halves peak memory and loads
 # no slower (benchmarks/README.md). DuckDB takes this only when attaching a file.
@@ -106,4 +108,5 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     (database,) = con.execute("SELECT current_database()").fetchone()
     cur = con.cursor()
     cur.execute(f'USE "{database}"')
+    vocabulary.install(cur)  # TEMP definitions belong to one connection; a cursor is another
     return cur

@@ -34,7 +34,7 @@ TABLES: dict[str, str] = {
             error_code            VARCHAR,
             error_message         VARCHAR,
             outcome               VARCHAR,   -- success | denied | dry_run | failed (DESIGN.md)
-            read_only             BOOLEAN,
+            read_only             BOOLEAN,   -- never NULL: derived from the name when unrecorded
             management_event      BOOLEAN,
             event_type            VARCHAR,
             event_category        VARCHAR,
@@ -54,7 +54,8 @@ TABLES: dict[str, str] = {
             time_source           VARCHAR,   -- eventTime, or where the time came from (@timestamp)
             source_file           VARCHAR,
             source_position       VARCHAR,
-            load_id               BIGINT     -- which load batch wrote the row (for reconciling)
+            load_id               BIGINT,    -- which load batch wrote the row (for reconciling)
+            record_flags          VARCHAR[]  -- DESIGN.md: 'read_only derived', 'time implausible', ...
         )""",
     "vpc_flows": """
         CREATE TABLE IF NOT EXISTS vpc_flows (
@@ -184,6 +185,41 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in TABLES.values():
         con.execute(ddl)
     con.execute("INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+# Columns added after cases were first written, each with how an older case gets it from what it
+# already stores (engineering notes: an old case is upgraded on open, never refused). The
+# vocabulary is installed before these run.
+UPGRADES: dict[tuple[str, str], tuple[str, str]] = {
+    ("cloudtrail", "record_flags"): (
+        "VARCHAR[]",
+        """UPDATE cloudtrail SET
+               record_flags = list_filter([
+                   CASE WHEN (raw -> '$.readOnly') IS NULL THEN 'read_only derived' END,
+                   CASE WHEN event_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
+                             OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END],
+                   lambda f: f IS NOT NULL),
+               read_only = read_only_of(raw ->> '$.readOnly', event_name)""",
+    ),
+}
+
+
+def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Add the columns an older case lacks and derive their values; returns what was added."""
+    present = {
+        (t, c)
+        for t, c in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    tables = {t for t, _ in present}
+    added = []
+    for (table, column), (sql_type, derive) in UPGRADES.items():
+        if table in tables and (table, column) not in present:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+            con.execute(derive)
+            added.append(f"{table}.{column}")
+    return added
 
 
 @functools.cache

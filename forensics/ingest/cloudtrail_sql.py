@@ -86,7 +86,7 @@ flat AS (
         r.userIdentity.invokedBy                                     AS invoked_by,
         nullif(r.errorCode, '')                                      AS error_code,
         nullif(r.errorMessage, '')                                   AS error_message,
-        lower(r.readOnly) = 'true'                                   AS read_only,
+        r.readOnly                                                   AS read_only_recorded,
         lower(r.managementEvent) = 'true'                            AS management_event,
         r.eventType                                                  AS event_type,
         coalesce(r.eventCategory,
@@ -116,17 +116,10 @@ SELECT
     access_key_id, session_issuer_arn, session_issuer_type,
     nullif(session_name_raw, '') AS session_name,
     mfa_authenticated, ec2_role_delivery, invoked_by, error_code, error_message,
-    -- DESIGN.md: denied = AccessDenied*, *UnauthorizedOperation or an explicit deny;
-    -- a dry run means the call would have succeeded; other errors are failures.
-    CASE
-        WHEN error_code IS NULL AND error_message IS NULL THEN 'success'
-        WHEN error_code IN ('Client.DryRunOperation', 'DryRunOperation') THEN 'dry_run'
-        WHEN error_code LIKE 'AccessDenied%' OR error_code LIKE '%UnauthorizedOperation'
-             OR error_code LIKE '%UnauthorizedAccess' OR error_message ILIKE '%explicit deny%'
-             THEN 'denied'
-        ELSE 'failed'
-    END AS outcome,
-    read_only, management_event, event_type, event_category, event_version,
+    -- DESIGN.md's outcome and read-only, as the vocabulary defines them (forensics/vocabulary)
+    outcome_of(error_code, error_message) AS outcome,
+    read_only_of(read_only_recorded, event_name) AS read_only,
+    management_event, event_type, event_category, event_version,
     recipient_account_id, shared_event_id, vpc_endpoint_id, request_id,
     CASE WHEN event_source = 'ec2.amazonaws.com' THEN nullif(list_distinct(list_concat(
             coalesce(json_extract_string(response_elements, '{_INSTANCE_LIST}'), []),
@@ -146,7 +139,12 @@ SELECT
     CASE WHEN event_name = 'CreateAccessKey'
          THEN json_extract_string(response_elements, '$.accessKey.accessKeyId') END
          AS created_access_key_id,
-    request_parameters, response_elements, raw, time_source, source_file, source_position
+    request_parameters, response_elements, raw, time_source, source_file, source_position,
+    -- DESIGN.md, record_flags: what the loader filled in or doubts (kept, never dropped)
+    list_filter([CASE WHEN read_only_recorded IS NULL THEN 'read_only derived' END,
+                 CASE WHEN event_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
+                           OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END],
+                lambda f: f IS NOT NULL) AS record_flags
 FROM flat
 """
 
