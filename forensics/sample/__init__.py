@@ -116,6 +116,7 @@ def generate_sample(outdir: str | Path, seed: int = 7, scale: int = 1) -> dict[s
         user_name=world.tanaka.name,
         push_time=PUSH_TIME,
         rows=rows,
+        intents=incident.intents,
         health=health,
         findings=findings,
         counts=counts,

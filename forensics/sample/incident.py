@@ -44,9 +44,12 @@ REPOSITORY = "https://github.com/tanaka-dev/sakura-batch-tools/blob/main/config/
 class Incident:
     """The rendered records of the incident, by category, and what the attacker launched."""
 
-    def __init__(self, events: dict[str, list[dict[str, Any]]], launches: list[Launch]) -> None:
+    def __init__(
+        self, events: dict[str, list[dict[str, Any]]], launches: list[Launch], intents: dict[str, str]
+    ) -> None:
         self.events = events
         self.launches = launches
+        self.intents = intents  # eventID -> escalation | persistence | launch
 
 
 def build_incident(world: World, seed: int) -> Incident:
@@ -70,7 +73,7 @@ def build_incident(world: World, seed: int) -> Incident:
     )
     _after_quarantine(story, world, script)
     contain(story, world, launches, QUARANTINE_POLICY)
-    return Incident(story.events, launches)
+    return Incident(story.events, launches, story.intents)
 
 
 def _owner_at_work(story: Recorder, world: World) -> None:
@@ -144,34 +147,46 @@ def _escalation(story: Recorder, world: World, actor: Actor) -> None:
     user = world.tanaka
     admin_doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
     ci_policy = f"arn:aws:iam::{ACCOUNT_ID}:policy/sakura-ci-deploy-policy"
+    # What each attempt would have done, as DESIGN.md's Privilege escalation reads it: a new
+    # user alone gains nothing, a login for oneself is a way back in (persistence); admin on
+    # oneself, a key for the CI user and a new default version of a policy are escalation.
     attempts = [
         (
             "CreateUser",
             {"userName": "support-admin", "path": "/"},
             f"arn:aws:iam::{ACCOUNT_ID}:user/support-admin",
+            "persistence",
         ),
         (
             "AttachUserPolicy",
             {"userName": user.name, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
             user.arn,
+            "escalation",
         ),
-        ("CreateAccessKey", {"userName": world.ci.name}, world.ci.arn),
-        ("CreateLoginProfile", {"userName": user.name, "passwordResetRequired": False}, user.arn),
+        ("CreateAccessKey", {"userName": world.ci.name}, world.ci.arn, "escalation"),
+        (
+            "CreateLoginProfile",
+            {"userName": user.name, "passwordResetRequired": False},
+            user.arn,
+            "persistence",
+        ),
         (
             "PutUserPolicy",
             {"userName": user.name, "policyName": "backup-access", "policyDocument": admin_doc},
             user.arn,
+            "escalation",
         ),
         (
             "CreatePolicyVersion",
             {"policyArn": ci_policy, "policyDocument": admin_doc, "setAsDefault": True},
             ci_policy,
+            "escalation",
         ),
     ]
     t = FIRST_USE + 82
-    for name, params, resource in attempts:
+    for name, params, resource, intent in attempts:
         error = not_authorized(user.arn, f"iam:{name}", resource)
-        story.add("intrusion", t, calls.iam(actor, name, params, error=error))
+        story.add("intrusion", t, calls.iam(actor, name, params, error=error), intent=intent)
         t += 5 + story.ids.rng.randrange(4)
 
 
@@ -200,7 +215,12 @@ def _pre_launch(story: Recorder, world: World, actor: Actor) -> None:
         "monitoring": {"enabled": False},
         "disableApiTermination": False,
     }
-    story.add("intrusion", t + 6, calls.ec2(actor, GLOBAL_REGION, "RunInstances", params, error=DRY_RUN))
+    story.add(
+        "intrusion",
+        t + 6,
+        calls.ec2(actor, GLOBAL_REGION, "RunInstances", params, error=DRY_RUN),
+        intent="launch",
+    )
 
 
 def _poll(story: Recorder, actor: Actor, launches: list[Launch]) -> None:
@@ -230,7 +250,8 @@ def _after_quarantine(story: Recorder, world: World, actor: Actor) -> None:
             "instancesSet": {"items": [{"imageId": world.amis[region], "minCount": 1, "maxCount": 20}]},
             "instanceType": "p3.16xlarge",
         }
-        story.add("intrusion", t, calls.ec2(actor, region, "RunInstances", params, error=error))
+        call = calls.ec2(actor, region, "RunInstances", params, error=error)
+        story.add("intrusion", t, call, intent="launch")
         t += 4
     spot = ec2_explicit_deny(
         ids, arn, "ec2:RequestSpotInstances", f"arn:aws:ec2:us-west-2:{ACCOUNT_ID}:spot-instances-request/*"
@@ -249,6 +270,7 @@ def _after_quarantine(story: Recorder, world: World, actor: Actor) -> None:
             },
             error=spot,
         ),
+        intent="launch",
     )
     story.add(
         "intrusion",
@@ -259,6 +281,7 @@ def _after_quarantine(story: Recorder, world: World, actor: Actor) -> None:
             {"userName": "dev-tanaka"},
             error=explicit_deny(arn, "iam:CreateAccessKey", arn),
         ),
+        intent="persistence",  # a new key for itself: a way back in
     )
     story.add("intrusion", t + 71, calls.list_buckets(actor, explicit_deny(arn, "s3:ListAllMyBuckets")))
     story.add("intrusion", t + 95, calls.sts(actor, "GetCallerIdentity"))

@@ -75,7 +75,7 @@ def launch_wave(story: Recorder, world: World, actor: Actor, start: int) -> list
                 call = shapes.run_instances(
                     world, actor, region, attempt_type, name, launch.group_id, [], error
                 )
-                story.add("intrusion", t + 3 + 2 * attempt, call)
+                story.add("intrusion", t + 3 + 2 * attempt, call, intent="launch")
         elif api == "CreateFleet":
             launch.launch_template = ids.resource("lt")
             call = shapes.launch_template(
@@ -101,13 +101,13 @@ def launch_wave(story: Recorder, world: World, actor: Actor, start: int) -> list
                 [inst["id"] for inst in launch.instances],
                 f"fleet-{ids.uuid()}",
             )
-            story.add("intrusion", t + 4, call)
+            story.add("intrusion", t + 4, call, intent="launch")
         else:
             launch.instances = [shapes.new_instance(ids, world, region) for _ in range(granted)]
             call = shapes.run_instances(
                 world, actor, region, itype, name, launch.group_id, launch.instances, None, t + 3
             )
-            story.add("intrusion", t + 3, call)
+            story.add("intrusion", t + 3, call, intent="launch")
         launches.append(launch)
         t += 8 + ids.rng.randrange(3)
     return launches

@@ -229,13 +229,20 @@ class Template:
 
 class Recorder:
     """Renders a scene's calls in order and files each record under a category (intrusion,
-    aws_response, responder, owner, ...), which the ground truth counts but never writes."""
+    aws_response, responder, owner, ...), which the ground truth counts but never writes.
+
+    A scene may also say what it meant a call to be (`intent`: escalation, persistence, launch):
+    the ground truth counts what the generator did by these, never by a list of event names that
+    would copy the definitions it is there to check."""
 
     def __init__(self, ids: Ids) -> None:
         self.ids = ids
         self.events: dict[str, list[dict[str, Any]]] = {}
+        self.intents: dict[str, str] = {}  # eventID -> what the scene meant the call to be
 
-    def add(self, category: str, t: int, call: Call) -> dict[str, Any]:
+    def add(self, category: str, t: int, call: Call, intent: str | None = None) -> dict[str, Any]:
         event = render(call, t, self.ids)
         self.events.setdefault(category, []).append(event)
+        if intent:
+            self.intents[event["eventID"]] = intent
         return event

@@ -17,6 +17,9 @@ from typing import Any
 from .clock import DAY, iso
 from .resources import epoch
 
+# The services this generator writes to us-east-1 whatever the actor's region (calls.iam, calls.sts,
+# the console's sign-in and the like): the generator's own world, not the vocabulary's definition,
+# which the ground truth must never borrow (it is there to check it).
 GLOBAL_SERVICES = {
     "iam.amazonaws.com",
     "sts.amazonaws.com",
@@ -27,25 +30,6 @@ GLOBAL_SERVICES = {
     "support.amazonaws.com",
     "health.amazonaws.com",
     "ce.amazonaws.com",
-}
-LAUNCH_CALLS = ("RunInstances", "CreateFleet", "RequestSpotInstances")
-ESCALATION_CALLS = {
-    "CreateUser",
-    "CreateAccessKey",
-    "CreateLoginProfile",
-    "UpdateLoginProfile",
-    "AttachUserPolicy",
-    "AttachGroupPolicy",
-    "AttachRolePolicy",
-    "PutUserPolicy",
-    "PutGroupPolicy",
-    "PutRolePolicy",
-    "CreatePolicyVersion",
-    "SetDefaultPolicyVersion",
-    "AddUserToGroup",
-    "UpdateAssumeRolePolicy",
-    "CreateRole",
-    "PassRole",
 }
 INSTANCE_SESSION = re.compile(r":assumed-role/([^/]+)/(i-[0-9a-fA-F]+)$")
 KEEP_PER_SOURCE = 200  # per (instance session, address): enough to tell home from away
@@ -94,10 +78,8 @@ class TruthObserver:
             if t < self.first_write.get(region, 1 << 62):
                 self.first_write[region] = t
         kind = identity.get("type")
-        if event["eventName"] == "AttachUserPolicy":
-            params = event.get("requestParameters") or {}
-            if "AWSCompromisedKeyQuarantine" in params.get("policyArn", ""):
-                self.quarantines.append(event)
+        if category == "aws_response" and event["eventName"] == "AttachUserPolicy":
+            self.quarantines.append(event)  # the generator filed AWS's quarantine as its response
         arn = identity.get("arn", "")
         if t >= self.watch_from and kind not in ("AWSService", None) and arn != self.user_arn:
             self.others_after.append((t, event, json.dumps(event["requestParameters"])))

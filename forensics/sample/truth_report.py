@@ -9,8 +9,6 @@ from typing import Any
 from .clock import EVIDENCE_END, EVIDENCE_START, iso
 from .resources import epoch, launched_instances
 from .truth import (
-    ESCALATION_CALLS,
-    LAUNCH_CALLS,
     TruthObserver,
     billed_regions,
     cost_of,
@@ -25,11 +23,11 @@ def _names(events: list[dict[str, Any]]) -> list[str]:
     return sorted({e["eventName"] for e in events})
 
 
-def _launches(intrusion: list[dict[str, Any]]) -> dict[str, Any]:
+def _launches(intrusion: list[dict[str, Any]], intents: dict[str, str]) -> dict[str, Any]:
     attempts = [
         e
         for e in intrusion
-        if e["eventName"] in LAUNCH_CALLS and e.get("errorCode") != "Client.DryRunOperation"
+        if intents.get(e["eventID"]) == "launch" and e.get("errorCode") != "Client.DryRunOperation"
     ]
     succeeded = sorted({e["awsRegion"] for e in attempts if not e.get("errorCode")})
     attempted = sorted({e["awsRegion"] for e in attempts})
@@ -76,6 +74,7 @@ def build_truth(
     user_name: str,
     push_time: int,
     rows: list[dict[str, str]],
+    intents: dict[str, str],
     health: dict[str, Any],
     findings: dict[str, list[dict[str, Any]]],
     counts: dict[str, Any],
@@ -91,7 +90,7 @@ def build_truth(
     intrusion = [e for e in late if e["sourceIPAddress"] in attacker_ips]
     used = {r for r, t in obs.first_write.items() if t < t_first} | billed_regions(rows, t_first)
     touched = {e["awsRegion"] for e in intrusion}
-    launches = _launches(intrusion)
+    launches = _launches(intrusion, intents)
 
     created = launched_instances(intrusion)
     watched = set(created) | {first["userIdentity"]["accessKeyId"]}
@@ -106,10 +105,12 @@ def build_truth(
     volumes = {i.volume_id for i in instances.values() if i.volume_id}
     total, by_region = cost_of(rows, set(instances) | volumes)
     quarantine = min(obs.quarantines, key=lambda e: e["eventTime"])
-    escalation = [e for e in intrusion if e["eventName"] in ESCALATION_CALLS]
+    escalation = [e for e in intrusion if intents.get(e["eventID"]) == "escalation"]
     after_q = [e for e in intrusion if e["eventTime"] > quarantine["eventTime"]]
     first_launch = min(
-        epoch(e["eventTime"]) for e in intrusion if e["eventName"] in LAUNCH_CALLS and not e.get("errorCode")
+        epoch(e["eventTime"])
+        for e in intrusion
+        if intents.get(e["eventID"]) == "launch" and not e.get("errorCode")
     )
     contained = epoch(responder_events[0]["eventTime"]) if responder_events else None
     terminated: dict[str, list[str]] = {}
@@ -173,6 +174,12 @@ def build_truth(
             "total": len(escalation),
             "denied": sum(1 for e in escalation if is_denied(e)),
             "succeeded": sum(1 for e in escalation if not e.get("errorCode")),
+            "dry_run": sum(1 for e in escalation if e.get("errorCode") == "Client.DryRunOperation"),
+            "failed": sum(
+                1
+                for e in escalation
+                if e.get("errorCode") and not is_denied(e) and e["errorCode"] != "Client.DryRunOperation"
+            ),
         },
         "quarantine": {
             "time": quarantine["eventTime"],

@@ -273,10 +273,14 @@ def test_used_regions(truth: dict[str, Any], records: list[dict[str, Any]], samp
 
 
 def test_escalation_attempts_are_all_denied(truth: dict[str, Any], intrusion: list[dict[str, Any]]) -> None:
+    """The generator's escalation attempts (admin on itself, a key for the CI user, an inline
+    admin policy, a new default policy version) are all refused; the new user and the login for
+    itself are persistence attempts, not escalation (DESIGN.md, Privilege escalation)."""
     names = set(truth["escalation_attempts"]["event_names"])
+    assert names == {"AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", "CreatePolicyVersion"}
+    assert truth["escalation_attempts"]["total"] == truth["escalation_attempts"]["denied"] == 4
     attempts = [r for r in intrusion if r["eventName"] in names and r["eventSource"] == "iam.amazonaws.com"]
-    assert {"CreateUser", "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy"} <= names
-    assert attempts and all(r["errorCode"] == "AccessDenied" for r in attempts)
+    assert attempts and all(r["errorCode"] in ("AccessDenied", "AccessDeniedException") for r in attempts)
 
 
 def test_records_look_like_cloudtrail(records: list[dict[str, Any]], truth: dict[str, Any]) -> None:
