@@ -66,6 +66,8 @@ class Query:
     sql: str
     path: str
     tactic: str | None = None
+    # every tactic the detection's behaviour serves, the primary (`tactic`) first (DESIGN.md)
+    tactics: tuple[str, ...] = ()
     attack: tuple[str, ...] = ()
     severity: str | None = None
     params: tuple[Param, ...] = ()
@@ -96,6 +98,7 @@ class Query:
             "kind": self.kind,
             "sources": list(self.sources),
             "tactic": self.tactic,
+            "tactics": list(self.tactics),
             "attack": list(self.attack),
             "severity": self.severity,
             "params": {p.name: {"type": p.type, "default": p.default} for p in self.params},
@@ -123,6 +126,8 @@ def parse_query(path: Path) -> Query:
         )
         for name, spec in (meta.get("params") or {}).items()
     )
+    tactic = meta.get("tactic")
+    tactics = tuple(dict.fromkeys([t for t in [tactic, *(meta.get("tactics") or ())] if t]))
     return Query(
         id=meta["id"],
         title=meta.get("title", meta["id"]),
@@ -130,7 +135,8 @@ def parse_query(path: Path) -> Query:
         sources=tuple(meta.get("sources") or ()),
         sql=text[m.end() :].strip().rstrip(";"),
         path=str(path),
-        tactic=meta.get("tactic"),
+        tactic=tactic,
+        tactics=tactics,
         attack=tuple(meta.get("attack") or ()),
         severity=meta.get("severity"),
         params=params,

@@ -133,12 +133,14 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         title = str(first.get("title") or first.get("type") or q.title)
     count_col = next((c for c in _COUNT_COLUMNS if c in first and first[c] is not None), None)
     count = sum(int(r.get(count_col) or 0) for r in rows) if count_col else len(rows)
+    tactic = worst.get("tactic") or q.tactic
     finding: dict[str, Any] = {
         "detection": q.id,
         "source": source,
         "title": title,
         "severity": worst.get("severity") or q.severity,
-        "tactic": worst.get("tactic") or q.tactic,
+        "tactic": tactic,
+        "tactics": _tactics(q, rows, tactic),
         "attack": list(q.attack),
         "principal_arn": first.get("principal_arn"),
         "access_key_id": first.get("access_key_id"),
@@ -151,6 +153,15 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     finding.update(_extras(q, rows))
     return finding
+
+
+def _tactics(q: Query, rows: list[dict[str, Any]], primary: str | None) -> list[str]:
+    """Every tactic the finding's behaviour serves, the primary first (DESIGN.md): a row's own
+    `tactic` and `tactics` columns where the detection says them per row, else the header's."""
+    per_row = [t for r in rows for t in [r.get("tactic"), *(r.get("tactics") or ())]]
+    if not any("tactics" in r for r in rows):
+        per_row += list(q.tactics)
+    return list(dict.fromkeys(t for t in [primary, *per_row] if t))
 
 
 def _entities(rows: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -14,6 +14,10 @@
 --          containment  what responders do to stop an intrusion (when they are not the intruder)
 --          teardown     an intruder's removal of its own keys or resources: defense evasion
 --          global       an IAM-like global call logged in us-east-1 (see vocab_global_source)
+--          instance_access  runs commands on, or opens a shell or SSH into, existing compute from the
+--                       control plane (SSM, ECS Exec, EC2 Instance Connect, serial console)
+--          code_change  may replace the code compute runs (Lambda code or layers, instance user
+--                       data): the detection checks the request names code
 CREATE OR REPLACE TEMP TABLE vocab_event (api VARCHAR PRIMARY KEY, phase VARCHAR NOT NULL, tags VARCHAR[] NOT NULL);
 INSERT INTO vocab_event VALUES
     -- initial access: the front door
@@ -42,19 +46,19 @@ INSERT INTO vocab_event VALUES
     ('ses:ListIdentities',                           'discovery',            ['recon']),
     ('ec2:DescribeInstanceAttribute',                'discovery',            []),
     -- execution: code run on compute through the control plane
-    ('ssm:SendCommand',                              'execution',            []),
-    ('ssm:StartSession',                             'execution',            []),
-    ('ssm:ResumeSession',                            'execution',            []),
+    ('ssm:SendCommand',                              'execution',            ['instance_access']),
+    ('ssm:StartSession',                             'execution',            ['instance_access']),
+    ('ssm:ResumeSession',                            'execution',            ['instance_access']),
     ('ssm:StartAutomationExecution',                 'execution',            []),
-    ('ec2:ModifyInstanceAttribute',                  'execution',            []),
-    ('ecs:ExecuteCommand',                           'execution',            []),
+    ('ec2:ModifyInstanceAttribute',                  'execution',            ['code_change']),
+    ('ecs:ExecuteCommand',                           'execution',            ['instance_access']),
     ('lambda:Invoke',                                'execution',            []),
     ('codebuild:StartBuild',                         'execution',            []),
     ('codebuild:StartBuildBatch',                    'execution',            []),
     -- lateral movement: keys pushed into instances, roles assumed
-    ('ec2-instance-connect:SendSSHPublicKey',        'lateral_movement',     []),
-    ('ec2-instance-connect:SendSerialConsoleSSHPublicKey', 'lateral_movement', []),
-    ('ec2-instance-connect:OpenTunnel',              'lateral_movement',     []),
+    ('ec2-instance-connect:SendSSHPublicKey',        'lateral_movement',     ['instance_access']),
+    ('ec2-instance-connect:SendSerialConsoleSSHPublicKey', 'lateral_movement', ['instance_access']),
+    ('ec2-instance-connect:OpenTunnel',              'lateral_movement',     ['instance_access']),
     ('sts:AssumeRole',                               'lateral_movement',     ['minting']),
     ('ec2:CreateNetworkInterfacePermission',         'lateral_movement',     []),
     -- credential access
@@ -93,8 +97,8 @@ INSERT INTO vocab_event VALUES
     ('ec2:AssociateIamInstanceProfile',              'privilege_escalation', ['escalation']),
     ('ec2:ReplaceIamInstanceProfileAssociation',     'privilege_escalation', ['escalation']),
     ('lambda:CreateFunction20150331',                'persistence',          ['escalation']),
-    ('lambda:UpdateFunctionCode20150331v2',          'privilege_escalation', ['escalation']),
-    ('lambda:UpdateFunctionConfiguration20150331v2', 'privilege_escalation', ['escalation']),
+    ('lambda:UpdateFunctionCode20150331v2',          'privilege_escalation', ['escalation', 'code_change']),
+    ('lambda:UpdateFunctionConfiguration20150331v2', 'privilege_escalation', ['escalation', 'code_change']),
     ('lambda:CreateEventSourceMapping20150331',      'persistence',          ['escalation']),
     ('glue:CreateDevEndpoint',                       'privilege_escalation', ['escalation']),
     ('glue:UpdateDevEndpoint',                       'privilege_escalation', ['escalation']),

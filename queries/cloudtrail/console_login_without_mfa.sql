@@ -6,6 +6,8 @@ sources: [cloudtrail]
 tactic: initial_access
 attack: [TA0001:T1078.004]
 severity: medium
+stratus:
+  - aws.initial-access.console-login-without-mfa
 params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}

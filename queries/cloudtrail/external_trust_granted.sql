@@ -6,6 +6,10 @@ sources: [cloudtrail]
 tactic: persistence
 attack: [TA0003:T1098.003, TA0003:T1098]
 severity: high
+stratus:
+  - aws.persistence.iam-backdoor-role
+  - aws.persistence.iam-create-backdoor-role
+  - aws.persistence.lambda-backdoor-function
 params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}

@@ -6,6 +6,8 @@ sources: [cloudtrail]
 tactic: impact
 attack: [TA0040:T1496]
 severity: high
+stratus:
+  - aws.execution.ec2-launch-unusual-instances
 params:
   min_xlarge: {type: INTEGER, default: 12, description: "sizes from this many xlarge up (and metal) count as very large"}
   habit_hours: {type: INTEGER, default: 24, description: "a principal that launches the same type on occasions this far apart is doing its job"}

@@ -6,6 +6,13 @@ sources: [cloudtrail]
 tactic: persistence
 attack: [TA0003:T1136.003, TA0003:T1098.001]
 severity: medium
+stratus:
+  - aws.persistence.iam-backdoor-user
+  - aws.persistence.iam-create-admin-user
+  - aws.persistence.iam-create-user-login-profile
+  - aws.persistence.rolesanywhere-create-trust-anchor
+  - aws.persistence.sts-federation-token
+  - aws.privilege-escalation.iam-update-user-login-profile
 params:
   habit_hours: {type: INTEGER, default: 24, description: "a principal that makes the same call successfully on occasions this far apart is doing its job"}
   from_time: {type: TIMESTAMPTZ, default: null}

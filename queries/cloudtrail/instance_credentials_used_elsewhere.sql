@@ -6,6 +6,8 @@ sources: [cloudtrail]
 tactic: credential_access
 attack: [TA0006:T1552.005, TA0001:T1078.004]
 severity: high
+stratus:
+  - aws.credential-access.ec2-steal-instance-credentials
 params:
   settle_minutes: {type: INTEGER, default: 60, description: "the addresses an instance's sessions use in their first minutes are its own"}
   from_time: {type: TIMESTAMPTZ, default: null}

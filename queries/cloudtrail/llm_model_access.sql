@@ -6,6 +6,8 @@ sources: [cloudtrail]
 tactic: impact
 attack: [TA0040:T1496]
 severity: medium
+stratus:
+  - aws.impact.bedrock-invoke-model
 params:
   gap_minutes: {type: INTEGER, default: 30, description: a pause this long ends a session}
   habit_hours: {type: INTEGER, default: 24, description: "a principal that invokes models on occasions this far apart is doing its job"}

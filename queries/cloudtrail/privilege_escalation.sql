@@ -6,6 +6,11 @@ sources: [cloudtrail]
 tactic: privilege_escalation
 attack: [TA0004:T1098.003, TA0004:T1098.001, TA0004:T1548]
 severity: high
+stratus:
+  - aws.persistence.iam-backdoor-user
+  - aws.persistence.iam-create-admin-user
+  - aws.persistence.iam-create-user-login-profile
+  - aws.privilege-escalation.iam-update-user-login-profile
 params:
   habit_hours: {type: INTEGER, default: 24, description: "a principal that makes the same call successfully on occasions this far apart is doing its job"}
   from_time: {type: TIMESTAMPTZ, default: null}

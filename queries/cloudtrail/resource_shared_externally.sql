@@ -6,6 +6,10 @@ sources: [cloudtrail]
 tactic: exfiltration
 attack: [TA0010:T1537]
 severity: high
+stratus:
+  - aws.exfiltration.ec2-share-ami
+  - aws.exfiltration.ec2-share-ebs-snapshot
+  - aws.exfiltration.rds-share-snapshot
 params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}

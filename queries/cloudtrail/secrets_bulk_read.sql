@@ -6,6 +6,12 @@ sources: [cloudtrail]
 tactic: credential_access
 attack: [TA0006:T1555.006, TA0006:T1552.005, TA0006:T1552.001]
 severity: high
+stratus:
+  - aws.credential-access.ec2-get-password-data
+  - aws.credential-access.secretsmanager-batch-retrieve-secrets
+  - aws.credential-access.secretsmanager-retrieve-secrets
+  - aws.credential-access.ssm-retrieve-securestring-parameters
+  - aws.discovery.ec2-download-user-data
 params:
   gap_minutes: {type: INTEGER, default: 10, description: a pause this long ends a burst}
   min_targets: {type: INTEGER, default: 5, description: distinct secrets, parameters or instances read}

@@ -6,6 +6,8 @@ sources: [cloudtrail]
 tactic: persistence
 attack: [TA0003:T1133, TA0005:T1562.007]
 severity: medium
+stratus:
+  - aws.exfiltration.ec2-security-group-open-port-22-ingress
 params:
   web_ports: {type: "INTEGER[]", default: [80, 443], description: ports that may face the world}
   from_time: {type: TIMESTAMPTZ, default: null}

@@ -6,6 +6,13 @@ sources: [cloudtrail]
 tactic: defense_evasion
 attack: [TA0005:T1562.008, TA0005:T1562.001, TA0005:T1666]
 severity: high
+stratus:
+  - aws.defense-evasion.cloudtrail-delete
+  - aws.defense-evasion.cloudtrail-event-selectors
+  - aws.defense-evasion.cloudtrail-stop
+  - aws.defense-evasion.dns-delete-logs
+  - aws.defense-evasion.organizations-leave
+  - aws.defense-evasion.vpc-remove-flow-logs
 params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}

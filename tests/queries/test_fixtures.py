@@ -49,7 +49,7 @@ DETECTION_COLUMNS = [
 ]  # fmt: skip
 TIMELINE_COLUMNS = ["time", "source", "phase", "actor", "action", "target", "outcome", "detail", "event_id"]
 PHASES = {
-    "initial_access", "discovery", "credential_access", "privilege_escalation", "persistence",
+    "initial_access", "execution", "discovery", "credential_access", "privilege_escalation", "persistence",
     "defense_evasion", "lateral_movement", "exfiltration", "impact", "aws_response", "containment",
 }  # fmt: skip
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import forensics
-from forensics.hunt import run_hunt
+from forensics.catalog import Query, catalog
+from forensics.hunt import fold, run_hunt
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +26,14 @@ def _of(findings: list[dict[str, Any]], detection: str, **match: Any) -> list[di
 
 
 def test_findings_follow_the_hunt_json_contract(findings) -> None:
-    keys = {"detection", "source", "title", "severity", "tactic", "attack", "principal_arn", "access_key_id",
-            "source_ip", "entities", "first_seen", "last_seen", "count", "regions"}  # fmt: skip
+    keys = {"detection", "source", "title", "severity", "tactic", "tactics", "attack", "principal_arn",
+            "access_key_id", "source_ip", "entities", "first_seen", "last_seen", "count",
+            "regions"}  # fmt: skip
     for f in findings:
         assert keys <= set(f), f["detection"]
         assert set(f["entities"]) == {"principals", "access_keys", "source_ips", "instances", "resources"}
         assert f["source"] in {"query", "guardduty", "health"}
+        assert f["tactics"][0] == f["tactic"] and len(set(f["tactics"])) == len(f["tactics"])
         assert f["first_seen"].endswith("Z") and f["last_seen"].endswith("Z")
     assert [f["first_seen"] for f in findings] == sorted(f["first_seen"] for f in findings)
     json.dumps(findings)  # one JSON document, nothing exotic inside
@@ -148,3 +151,25 @@ def test_from_and_to_scope_the_hunt(sample_case, ground_truth) -> None:
         scoped = run_hunt(case, from_time="2026-11-10T16:00:00Z", to_time="2026-11-10T18:00:00Z")
     assert {f["detection"] for f in scoped} == {"instance_credentials_used_elsewhere", "guardduty_findings"}
     assert all("2026-11-10T16" <= f["first_seen"] < "2026-11-10T18" for f in scoped)
+
+
+def test_finding_tactics_come_from_the_header_or_from_each_row() -> None:
+    """DESIGN.md: every tactic that applies, the primary first; a row's own `tactics` overrides
+    the header's (one detection can report execution for one call, lateral movement for another)."""
+    header = Query(id="d", title="d", kind="detection", sources=("cloudtrail",), sql="", path="",
+                   tactic="discovery", tactics=("discovery", "credential_access"))  # fmt: skip
+    row = {"event_time": None, "principal_arn": "p", "severity": "low", "event_id": "e1"}
+    [plain] = fold(header, [{**row, "tactic": "discovery"}])
+    assert plain["tactic"] == "discovery" and plain["tactics"] == ["discovery", "credential_access"]
+    per_row = [
+        {**row, "event_id": "e1", "tactic": "execution", "tactics": ["execution"], "severity": "medium"},
+        {**row, "event_id": "e2", "tactic": "lateral_movement", "tactics": ["lateral_movement"]},
+    ]
+    [mixed] = fold(header, per_row)
+    assert mixed["tactic"] == "execution" and mixed["tactics"] == ["execution", "lateral_movement"]
+
+
+def test_query_header_declares_tactics_primary_first() -> None:
+    q = catalog()["user_data_read"]
+    assert q.tactics == ("discovery", "credential_access")
+    assert catalog()["root_account_activity"].tactics == ("initial_access",)
