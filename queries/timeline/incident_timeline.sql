@@ -21,7 +21,7 @@ description: >
   (containment-tagged) by a principal other than the scoped indicator are containment, the
   indicator's own are defense_evasion; every other call takes its attacker_phase, escalation
   candidates by their effect (privilege_escalation or persistence). Flows to the vocabulary's
-  mining ports are impact. Flows summarised per
+  mining ports (accepted, outbound) are impact. Flows summarised per
   instance or interface, peer address and port per flow_minutes; billing per region, hour and
   usage type; GuardDuty and Health findings one per row (finding_phase). With an indicator, each source is cut
   to it: the principal's or key's calls and the instances they launched (their flows and their
@@ -97,8 +97,8 @@ ct AS (
 flows AS (
     SELECT time_bucket($flow_minutes * INTERVAL 1 MINUTE, f.start_time) AS time,
            'vpcflow' AS source,
-           CASE WHEN f.dst_port IN (SELECT port FROM vocab_mining_port)
-                     AND f.action = 'ACCEPT' THEN 'impact' END AS phase,
+           CASE WHEN f.dst_port IN (SELECT port FROM vocab_mining_port) AND f.action = 'ACCEPT'
+                     AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr) THEN 'impact' END AS phase,
            coalesce(f.instance_id, f.interface_id) AS actor,
            'flow ' || f.action AS action,
            f.dst_addr || ':' || f.dst_port AS target,

@@ -51,12 +51,7 @@ egress AS (
     LEFT JOIN eni_map m ON m.eni = f.interface_id AND f.instance_id IS NULL
                        AND (f.account_id IS NULL OR m.account = f.account_id)
     WHERE f.action = 'ACCEPT' AND f.bytes > 0
-      AND (f.flow_direction = 'egress'
-           OR (f.flow_direction IS NULL
-               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
-                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
-      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
-                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
+      AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr)
 ),
 streams AS (
     SELECT e.inst, any_value(e.account_id) AS account_id, e.dst_addr, e.dst_port,

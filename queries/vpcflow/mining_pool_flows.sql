@@ -46,12 +46,7 @@ pool AS (
     WHERE f.action = 'ACCEPT'
       AND (CASE WHEN $ports::INTEGER[] IS NULL THEN f.dst_port IN (SELECT port FROM vocab_mining_port)
                 ELSE list_contains($ports::INTEGER[], f.dst_port) END)
-      AND (f.flow_direction = 'egress'
-           OR (f.flow_direction IS NULL
-               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
-                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
-      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
-                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
+      AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr)
       AND ($from_time::TIMESTAMPTZ IS NULL OR f.end_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR f.start_time <= $to_time::TIMESTAMPTZ)
 ),
