@@ -16,7 +16,16 @@ from importlib import resources
 import duckdb
 
 # Installed in this order: later files use what earlier ones define.
-FILES = ("events.sql", "record.sql", "escalation.sql", "regions.sql", "compute.sql")
+FILES = (
+    "events.sql",
+    "record.sql",
+    "escalation.sql",
+    "regions.sql",
+    "compute.sql",
+    "findings.sql",
+    "billing.sql",
+    "flows.sql",
+)
 
 
 @functools.cache

@@ -13,6 +13,8 @@
 --          sign_in      sign-in and console plumbing: never containment work by itself
 --          containment  what responders do to stop an intrusion (when they are not the intruder)
 --          teardown     an intruder's removal of its own keys or resources: defense evasion
+--          launch_spec  names the instance type of compute launched later (templates, launch
+--                       configurations): a GPU or very large type there is intent
 --          global       an IAM-like global call logged in us-east-1 (see vocab_global_source)
 --          instance_access  runs commands on, or opens a shell or SSH into, existing compute from the
 --                       control plane (SSM, ECS Exec, EC2 Instance Connect, serial console)
@@ -41,6 +43,9 @@ INSERT INTO vocab_event VALUES
     ('ec2:DescribeRegions',                          'discovery',            ['recon']),
     ('servicequotas:GetServiceQuota',                'discovery',            ['recon']),
     ('servicequotas:ListServiceQuotas',              'discovery',            ['recon']),
+    ('servicequotas:GetAWSDefaultServiceQuota',      'discovery',            ['recon']),
+    ('servicequotas:ListAWSDefaultServiceQuotas',    'discovery',            ['recon']),
+    ('servicequotas:GetRequestedServiceQuotaChange', 'discovery',            ['recon']),
     ('ses:GetSendQuota',                             'discovery',            ['recon']),
     ('ses:GetAccount',                               'discovery',            ['recon']),
     ('ses:ListIdentities',                           'discovery',            ['recon']),
@@ -241,8 +246,9 @@ INSERT INTO vocab_event VALUES
     ('ec2:CreateSecurityGroup',                      'impact',               []),
     ('ec2:AuthorizeSecurityGroupIngress',            'impact',               []),
     ('ec2:AuthorizeSecurityGroupEgress',             'impact',               []),
-    ('ec2:CreateLaunchTemplate',                     'impact',               []),
-    ('ec2:CreateLaunchTemplateVersion',              'impact',               []),
+    ('ec2:CreateLaunchTemplate',                     'impact',               ['launch_spec']),
+    ('ec2:CreateLaunchTemplateVersion',              'impact',               ['launch_spec']),
+    ('autoscaling:CreateLaunchConfiguration',        'impact',               ['launch_spec']),
     ('ec2:ModifyLaunchTemplate',                     'impact',               []),
     ('autoscaling:UpdateAutoScalingGroup',           'impact',               []),
     ('ecs:CreateCluster',                            'impact',               []),

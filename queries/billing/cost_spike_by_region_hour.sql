@@ -14,9 +14,10 @@ params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
-  Line items are spread evenly over the hours they cover (daily Lambda or S3 lines become 24
-  hourly shares), summed per region and hour, and compared with the median hour of the same region
-  over the preceding baseline_days (leaving out the last recent_hours, so a spike does not become
+  Usage line items (the vocabulary's is_usage_line: tax, credits, refunds and fees apart) are
+  spread evenly over the hours they cover (daily Lambda or S3 lines become 24 hourly shares),
+  summed per account, region and hour, and compared with the median hour of the same account and
+  region over the preceding baseline_days (another account's spend there is not its baseline) (leaving out the last recent_hours, so a spike does not become
   its own baseline). A region with no earlier spend has a baseline of zero. Runs of
   consecutive anomalous hours in a region form one row, with the total, the peak hour, the
   baseline and the usage type that cost most. Billing lags CloudTrail by hours: use it for scope
@@ -24,33 +25,33 @@ description: >
 falsepositives: [Planned load tests, batch jobs, new workloads]
 --- */
 WITH lines AS (
-    SELECT region, usage_start, cost, usage_type, resource_id, currency,
+    SELECT coalesce(account_id, '') AS account_id, region, usage_start, cost, usage_type, resource_id, currency,
            greatest(1, ceil(epoch(usage_end - usage_start) / 3600))::BIGINT AS hours
     FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
-      AND coalesce(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund', 'Fee', 'RIFee',
-                                                     'SavingsPlanRecurringFee', 'SavingsPlanNegation')
+      AND is_usage_line(line_item_type)
 ),
 spread AS (
-    SELECT l.region, time_bucket(INTERVAL 1 HOUR, l.usage_start) + (r.h) * INTERVAL 1 HOUR AS hour,
+    SELECT l.account_id, l.region,
+           time_bucket(INTERVAL 1 HOUR, l.usage_start) + (r.h) * INTERVAL 1 HOUR AS hour,
            l.cost / l.hours AS cost, l.usage_type, l.resource_id, l.currency
     FROM lines l, range(l.hours) AS r(h)
 ),
 by_type AS (
-    SELECT region, hour, usage_type, sum(cost) AS cost, count(DISTINCT resource_id) AS resources,
-           any_value(currency) AS currency
+    SELECT account_id, region, hour, usage_type, sum(cost) AS cost,
+           count(DISTINCT resource_id) AS resources, any_value(currency) AS currency
     FROM spread GROUP BY ALL
 ),
 hourly AS (
-    SELECT region, hour, sum(cost) AS cost, arg_max(usage_type, cost) AS top_usage_type,
+    SELECT account_id, region, hour, sum(cost) AS cost, arg_max(usage_type, cost) AS top_usage_type,
            sum(resources) AS resources, any_value(currency) AS currency
     FROM by_type GROUP BY ALL
 ),
-scored AS (
-    SELECT h.region, h.hour, h.cost, h.top_usage_type, h.resources, h.currency,
+scored AS (   -- the baseline is the same account's own hours in the region
+    SELECT h.account_id, h.region, h.hour, h.cost, h.top_usage_type, h.resources, h.currency,
            coalesce(median(p.cost), 0) AS baseline, count(p.cost) AS baseline_hours
     FROM hourly h
-    LEFT JOIN hourly p ON p.region = h.region
+    LEFT JOIN hourly p ON p.account_id = h.account_id AND p.region = h.region
                       AND p.hour < h.hour - $recent_hours * INTERVAL 1 HOUR
                       AND p.hour >= h.hour - $baseline_days * INTERVAL 1 DAY
     GROUP BY ALL
@@ -62,8 +63,8 @@ anomalous AS (
       AND ($to_time::TIMESTAMPTZ IS NULL OR hour <= $to_time::TIMESTAMPTZ)
 ),
 runs AS (
-    SELECT *, sum(starts) OVER (PARTITION BY region ORDER BY hour ROWS UNBOUNDED PRECEDING) AS run
-    FROM (SELECT *, CASE WHEN hour - lag(hour) OVER (PARTITION BY region ORDER BY hour) > INTERVAL 1 HOUR
+    SELECT *, sum(starts) OVER (PARTITION BY account_id, region ORDER BY hour ROWS UNBOUNDED PRECEDING) AS run
+    FROM (SELECT *, CASE WHEN hour - lag(hour) OVER (PARTITION BY account_id, region ORDER BY hour) > INTERVAL 1 HOUR
                          THEN 1 ELSE 0 END AS starts
           FROM anomalous)
 )
@@ -78,6 +79,7 @@ SELECT
     region,
     arg_max(top_usage_type, cost)    AS resource,
     NULL::VARCHAR                    AS event_id,
+    nullif(account_id, '')           AS account_id,
     count(*)                         AS hours,
     round(sum(cost), 2)              AS cost,
     round(max(cost), 2)              AS peak_hour_cost,
@@ -87,5 +89,5 @@ SELECT
     any_value(currency)              AS currency,
     max(hour) + INTERVAL 1 HOUR      AS last_time
 FROM runs
-GROUP BY region, run
-ORDER BY event_time, region
+GROUP BY account_id, region, run
+ORDER BY event_time, region, account_id

@@ -11,21 +11,24 @@ params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
-  The qb-queries "unauthorized compute" idea: the first line item with a cost for an account in a
-  region, once the bill has history. One row per account and region, with what was billed in that
+  The qb-queries "unauthorized compute" idea: the first usage line item with a cost for an account
+  in a region, once that account's bill has history (learn_hours of it; another account's bill is
+  not this one's history). One row per account and region, with what was billed in that
   first hour, the total since, and, when the resources are instances the CloudTrail evidence saw
   launched, who launched them. High when the first spend is compute (BoxUsage, SpotUsage).
 falsepositives: [A team starting to use a new region, global services billed to a region for the first time]
 --- */
-WITH bounds AS (
-    SELECT min(usage_start) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
+WITH bounds AS (   -- each account's own bill: its history starts with its first line
+    SELECT account_id,
+           min(usage_start) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
                                     (max(usage_end) - min(usage_start)) / 4) AS learn_end
     FROM billing
+    GROUP BY ALL
 ),
 lines AS (
     SELECT * FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
-      AND coalesce(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund', 'Fee')
+      AND is_usage_line(line_item_type)
 ),
 firsts AS (
     SELECT account_id, region, min(usage_start) AS first_time, sum(cost) AS total_cost,
@@ -43,11 +46,12 @@ first_lines AS (
                 AND l.usage_start = f.first_time
     GROUP BY ALL
 ),
-launcher AS (
+launcher AS (   -- instances a principal launched (its own through CloudFormation too), per account
     SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+           resource_account(recipient_account_id, account_id) AS account,
            principal_arn, access_key_id, source_ip, event_time
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
+    WHERE is_launch(event_source, event_name) AND is_principal_action(principal_type)
       AND outcome = 'success'
 ),
 linked AS (
@@ -56,6 +60,7 @@ linked AS (
            arg_min(la.source_ip, la.event_time) AS source_ip
     FROM first_lines f
     LEFT JOIN launcher la ON list_contains(f.resources, la.instance_id)
+                         AND (f.account_id IS NULL OR la.account = f.account_id)
     GROUP BY ALL
 )
 SELECT
@@ -69,14 +74,14 @@ SELECT
     region,
     coalesce(nullif(array_to_string(resources, ','), ''), array_to_string(usage_types, ',')) AS resource,
     NULL::VARCHAR            AS event_id,
-    account_id,
+    linked.account_id,
     usage_types,
     resources,
     round(first_hour_cost, 4) AS first_hour_cost,
     round(total_cost, 2)     AS total_cost,
     currency,
     last_time
-FROM linked CROSS JOIN bounds b
+FROM linked JOIN bounds b ON b.account_id IS NOT DISTINCT FROM linked.account_id
 WHERE first_time >= b.learn_end
   AND ($from_time::TIMESTAMPTZ IS NULL OR first_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR first_time <= $to_time::TIMESTAMPTZ)

@@ -15,7 +15,8 @@ params:
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   Miners want GPUs (p, g, inf, trn, dl families) or many cores (12xlarge and up, metal). One row
-  per launch call (RunInstances, Spot, fleets, launch templates, Auto Scaling) naming such a type,
+  per launch call (the vocabulary's launch and launch_spec calls: RunInstances, Spot, fleets,
+  launch templates, Auto Scaling; a principal's own through CloudFormation too) naming such a type,
   whatever its outcome: a refused launch still shows intent. GPU high, large CPU medium. A
   principal that launches the same type on occasions habit_hours apart is doing its job.
 falsepositives: [Machine-learning training, batch jobs, load tests]
@@ -28,12 +29,8 @@ WITH launches AS (
            list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
                                             '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
     FROM cloudtrail
-    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateLaunchConfiguration',
-                         'CreateLaunchTemplate', 'CreateLaunchTemplateVersion',
-                         'RequestSpotFleet', 'RequestSpotInstances', 'RunInstances',
-                         'RunScheduledInstances')
-      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com')
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE (is_launch(event_source, event_name) OR event_has('launch_spec', event_source, event_name))
+      AND is_principal_action(principal_type)
 ),
 typed AS (
     SELECT *,

@@ -11,67 +11,62 @@ params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
-  DESIGN.md used region: one where, before the launch, the account made a successful write other
-  than through a global service (IAM, STS's global endpoint, Organizations, CloudFront, Route 53,
-  Support, Health and kin log in us-east-1), or was billed. A launch (RunInstances and kin,
-  attempts included) in any other region is where a miner hides. Writes in the grace_minutes
-  before the launch are the intruder's preparations (key pairs, security groups), not use.
+  DESIGN.md used region (the vocabulary's region_use view): one where, before the launch, the same
+  account (the one the events were delivered for) made a successful write other than through a
+  global service (IAM, STS's global endpoint, Organizations, CloudFront, Route 53, Support, Health
+  and kin log in us-east-1), or was billed. Another account of the organisation using a region
+  says nothing about this one. A launch (the vocabulary's launch calls, attempts included, and
+  launches a principal made through CloudFormation or Auto Scaling) in any other region is where
+  a miner hides. Use in the grace_minutes before the launch is the intruder's preparations (key
+  pairs, security groups), not use. With less than a day of the account's evidence (trail or
+  billing) before the launch, region use is unknown, never "unused": such launches are reported
+  at low severity with region_use 'unknown'. baseline_hours is the account's evidence before the
+  launch.
 falsepositives: [Expansion into a new region, disaster-recovery set-up]
 --- */
 WITH launches AS (
-    SELECT *, list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
+    SELECT *, resource_account(recipient_account_id, account_id) AS account,
+           list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
                                                '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
     FROM cloudtrail
-    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateInstances',
-                         'CreateInstancesFromSnapshot', 'RequestSpotFleet',
-                         'RequestSpotInstances', 'RunInstances', 'RunScheduledInstances')
-      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com',
-                           'lightsail.amazonaws.com')
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE is_launch(event_source, event_name)
+      AND is_principal_action(principal_type)
+      AND aws_region IS NOT NULL
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
-writes AS (   -- first successful regional write per region
-    SELECT aws_region AS region, min(event_time) AS first_use
-    FROM cloudtrail
-    WHERE NOT read_only AND outcome = 'success'
-      AND coalesce(event_type, 'AwsApiCall') IN ('AwsApiCall', 'AwsConsoleAction')
-      AND event_source NOT IN ('iam.amazonaws.com', 'sts.amazonaws.com',
-            'organizations.amazonaws.com', 'cloudfront.amazonaws.com', 'route53.amazonaws.com',
-            'route53domains.amazonaws.com', 'support.amazonaws.com', 'health.amazonaws.com',
-            'globalaccelerator.amazonaws.com', 'waf.amazonaws.com', 'budgets.amazonaws.com',
-            'ce.amazonaws.com', 'cur.amazonaws.com', 'account.amazonaws.com',
-            'signin.amazonaws.com', 'billingconsole.amazonaws.com', 'billing.amazonaws.com',
-            'artifact.amazonaws.com', 'trustedadvisor.amazonaws.com', 'pricing.amazonaws.com',
-            'shield.amazonaws.com', 'notifications.amazonaws.com', 'freetier.amazonaws.com',
-            'sso.amazonaws.com', 'iam-identity-center.amazonaws.com',
-            'access-analyzer-global.amazonaws.com')
-    GROUP BY ALL
-),
-billed AS (
-    SELECT region, min(usage_start) AS first_use FROM billing WHERE cost > 0 GROUP BY ALL
+judged AS (
+    SELECT l.*, u.first_write, u.first_billed,
+           region_use_known(l.account, l.event_time) AS use_known,
+           greatest(0, epoch(l.event_time - least(coalesce(e.first_event, e.first_billed),
+                                                    coalesce(e.first_billed, e.first_event))) / 3600) AS baseline_hours
+    FROM launches l
+    LEFT JOIN region_use u ON u.account_id = l.account AND u.region = l.aws_region
+    LEFT JOIN account_evidence e ON e.account_id = l.account
+    WHERE u.first_use IS NULL OR u.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE
 )
 SELECT
-    l.event_time,
+    event_time,
     'launch_in_unused_region'  AS detection,
-    CASE WHEN l.outcome = 'success' THEN 'high' ELSE 'medium' END AS severity,
+    CASE WHEN NOT use_known THEN 'low'
+         WHEN outcome = 'success' THEN 'high' ELSE 'medium' END AS severity,
     'impact'                   AS tactic,
-    l.principal_arn,
-    l.access_key_id,
-    l.source_ip,
-    l.aws_region               AS region,
-    nullif(array_to_string(l.instances, ','), '') AS resource,
-    l.event_id,
-    l.event_name,
-    l.outcome,
-    l.error_code,
-    l.instances,
-    l.instance_type,
-    w.first_use                AS first_regional_write,
-    b.first_use                AS first_billed
-FROM launches l
-LEFT JOIN writes w ON w.region = l.aws_region
-LEFT JOIN billed b ON b.region = l.aws_region
-WHERE (w.first_use IS NULL OR w.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE)
-  AND (b.first_use IS NULL OR b.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE)
-ORDER BY l.event_time, l.event_id
+    principal_arn,
+    access_key_id,
+    source_ip,
+    aws_region                 AS region,
+    nullif(array_to_string(instances, ','), '') AS resource,
+    event_id,
+    event_name,
+    outcome,
+    error_code,
+    account                    AS account_id,
+    invoked_by,
+    instances,
+    instance_type,
+    CASE WHEN use_known THEN 'unused' ELSE 'unknown' END AS region_use,
+    round(baseline_hours, 2)   AS baseline_hours,
+    first_write                AS first_regional_write,
+    first_billed
+FROM judged
+ORDER BY event_time, event_id

@@ -12,12 +12,13 @@ params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
-  Miners launch in every region they can within minutes: RunInstances, RequestSpotInstances,
-  RequestSpotFleet, CreateFleet, RunScheduledInstances, Auto Scaling groups, Lightsail instances.
+  Miners launch in every region they can within minutes: the vocabulary's launch calls
+  (RunInstances, Spot requests and fleets, CreateFleet, Auto Scaling groups, Lightsail instances).
   One row per launch call of a wave (one principal, no pause of gap_minutes) that touched at least
   min_regions regions, with its outcome and error (vCPU limits, capacity, account verification and
   denials prove intent), the instances granted and their types, and the wave's attempted and
-  succeeded regions. Calls AWS services make for Auto Scaling are not waves.
+  succeeded regions. A launch a principal makes through a service (CloudFormation, invokedBy)
+  is its own; calls an AWS service makes as itself (identity AWSService) are not waves.
 falsepositives: [Planned multi-region deployments, disaster-recovery drills]
 --- */
 WITH launches AS (
@@ -30,12 +31,8 @@ WITH launches AS (
                                             coalesce(response_elements::VARCHAR, ''),
                                             '"(?i:instanceType|bundleId)"\s*:\s*"([a-z0-9-]+\.?[a-z0-9_]+)"', 1)) AS instance_types
     FROM cloudtrail
-    WHERE event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'CreateInstances',
-                         'CreateInstancesFromSnapshot', 'RequestSpotFleet',
-                         'RequestSpotInstances', 'RunInstances', 'RunScheduledInstances')
-      AND event_source IN ('autoscaling.amazonaws.com', 'ec2.amazonaws.com',
-                           'lightsail.amazonaws.com')
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE is_launch(event_source, event_name)
+      AND is_principal_action(principal_type)
       AND principal_arn IS NOT NULL
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)

@@ -1,6 +1,6 @@
 /* ---
 id: quota_region_sweep
-title: Service-quota or region checks swept across many regions
+title: Service-quota, region or other reconnaissance checks swept across many regions
 kind: detection
 sources: [cloudtrail]
 tactic: discovery
@@ -13,20 +13,19 @@ params:
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   Before a mass launch a miner asks how many vCPUs each region allows (GetServiceQuota, quota
-  L-1216C47A) and which regions are enabled (DescribeRegions). One row per sweep by a principal
-  from one address over at least min_regions regions; high from ten regions on. The console's
-  own fan-out reads other Describe calls, not quotas.
+  L-1216C47A) and which regions are enabled (DescribeRegions); a spammer reads each region's SES
+  quota. The calls are the vocabulary's recon reads of regional services. One row per sweep by a
+  principal from one address over at least min_regions regions; high from ten regions on. The
+  console's own fan-out reads other Describe calls, not quotas.
 falsepositives: [Capacity-planning or inventory tools that read quotas in every region]
 --- */
 WITH calls AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
            json_extract_string(request_parameters, '$.quotaCode') AS quota_code
     FROM cloudtrail
-    WHERE ((event_source = 'servicequotas.amazonaws.com'
-            AND event_name IN ('GetServiceQuota', 'ListServiceQuotas', 'GetAWSDefaultServiceQuota',
-                               'ListAWSDefaultServiceQuotas', 'GetRequestedServiceQuotaChange'))
-           OR (event_source = 'ec2.amazonaws.com' AND event_name = 'DescribeRegions'))
-      AND principal_arn IS NOT NULL AND invoked_by IS NULL
+    WHERE event_has('recon', event_source, event_name)
+      AND NOT is_global_source(event_source)   -- who-am-I and IAM reads log in us-east-1 only
+      AND principal_arn IS NOT NULL AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),

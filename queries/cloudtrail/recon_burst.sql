@@ -24,9 +24,8 @@ WITH reads AS (
     SELECT event_time, event_id, event_name, event_source, aws_region, principal_arn,
            access_key_id, source_ip, outcome
     FROM cloudtrail
-    WHERE (read_only OR starts_with(event_name, 'List') OR starts_with(event_name, 'Get')
-           OR starts_with(event_name, 'Describe'))
-      AND principal_arn IS NOT NULL AND invoked_by IS NULL
+    WHERE read_only
+      AND principal_arn IS NOT NULL AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),

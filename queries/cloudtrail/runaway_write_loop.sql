@@ -17,22 +17,24 @@ description: >
   (one principal, one write call with identical parameters, no silent hour, at least
   min_calls calls; an application writing new objects to its bucket is not a loop) with
   its span, rate, errors and the billed cost of the function or resource it ran as (line items
-  overlapping the loop whose resource id is the function's ARN). High when the loop cost money.
+  overlapping the loop whose resource id is the function's ARN in the loop's own account; lines
+  without a resource id are never added). High when the loop cost money.
 falsepositives: [Busy queue consumers writing the same table, heartbeats]
 --- */
 WITH busy AS (    -- cheap pre-filter: principals repeating one write call at all
     SELECT coalesce(session_issuer_arn, principal_arn) AS actor_id, event_name
     FROM cloudtrail
-    WHERE NOT read_only AND principal_arn IS NOT NULL AND invoked_by IS NULL
+    WHERE NOT read_only AND principal_arn IS NOT NULL AND is_principal_action(principal_type)
     GROUP BY ALL
     HAVING count(*) >= $min_calls
 ),
 candidates AS (   -- their calls, with a hash of the request (identical requests hash alike)
     SELECT c.event_time, c.event_id, c.event_name, c.aws_region, c.principal_arn, c.access_key_id,
            c.source_ip, c.outcome, c.error_code, c.user_agent, c.session_name, c.request_parameters,
+           resource_account(c.recipient_account_id, c.account_id) AS account,
            coalesce(c.session_issuer_arn, c.principal_arn) AS actor_id, hash(c.request_parameters) AS target
     FROM cloudtrail c
-    WHERE NOT c.read_only AND c.invoked_by IS NULL
+    WHERE NOT c.read_only AND c.principal_arn IS NOT NULL AND is_principal_action(c.principal_type)
       AND c.event_name IN (SELECT event_name FROM busy)
 ),
 repeated AS (
@@ -73,6 +75,7 @@ loops AS (
            arg_min(w.access_key_id, w.event_time) AS access_key_id,
            arg_min(w.source_ip, w.event_time) AS source_ip,
            arg_min(w.aws_region, w.event_time) AS region,
+           arg_min(w.account, w.event_time) AS account,
            count(*) AS events,
            count(*) FILTER (w.outcome <> 'success') AS failed,
            mode(w.error_code) AS error_code,
@@ -91,7 +94,7 @@ costed AS (
     FROM loops l
     LEFT JOIN billing b
            ON l.function_name IS NOT NULL
-          AND b.resource_id LIKE '%:function:' || l.function_name
+          AND b.resource_id LIKE '%:' || l.account || ':function:' || l.function_name   -- its own account's
           AND b.usage_start < l.last_time AND b.usage_end > l.first_time
     GROUP BY ALL
 )

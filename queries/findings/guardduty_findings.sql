@@ -11,9 +11,10 @@ params:
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   What GuardDuty concluded, beside what the queries find: one row per finding (its latest
-  version), placed in a phase by its threat purpose (Recon and Discovery, UnauthorizedAccess and
-  PenTest, CryptoCurrency and Impact, Persistence, PrivilegeEscalation, Stealth, Exfiltration,
-  CredentialAccess and the instance-credential exfiltration findings) and ranked by GuardDuty's
+  version), placed in a phase by its threat purpose (the vocabulary's finding_phase: Recon and
+  Discovery, UnauthorizedAccess and PenTest, CryptoCurrency and Impact, Execution, Persistence,
+  PrivilegeEscalation, Stealth, Exfiltration, CredentialAccess and the instance-credential
+  exfiltration findings) and ranked by GuardDuty's
   severity (below 4 low, below 7 medium, below 9 high, else critical). source_ip is the remote
   address GuardDuty names.
 falsepositives: [Whatever GuardDuty's own documentation lists for the finding type]
@@ -23,22 +24,14 @@ SELECT
     'guardduty_findings'          AS detection,
     CASE WHEN severity >= 9 THEN 'critical' WHEN severity >= 7 THEN 'high'
          WHEN severity >= 4 THEN 'medium' ELSE 'low' END AS severity,
-    CASE WHEN type LIKE '%InstanceCredentialExfiltration%' OR type LIKE 'CredentialAccess:%' THEN 'credential_access'
-         WHEN type LIKE 'Recon:%' OR type LIKE 'Discovery:%' THEN 'discovery'
-         WHEN type LIKE 'CryptoCurrency:%' OR type LIKE 'Impact:%' OR type LIKE 'ResourceConsumption:%'
-              OR type LIKE 'Backdoor:%' OR type LIKE 'Trojan:%' OR type LIKE 'Execution:%'
-              OR type LIKE 'Behavior:%' OR type LIKE 'AttackSequence:%' THEN 'impact'
-         WHEN type LIKE 'Persistence:%' THEN 'persistence'
-         WHEN type LIKE 'PrivilegeEscalation:%' THEN 'privilege_escalation'
-         WHEN type LIKE 'Stealth:%' OR type LIKE 'DefenseEvasion:%' THEN 'defense_evasion'
-         WHEN type LIKE 'Exfiltration:%' THEN 'exfiltration'
-         ELSE 'initial_access' END AS tactic,
+    finding_phase(source, type)   AS tactic,
     principal_arn,
     access_key_id,
     remote_ip                     AS source_ip,
     region,
     coalesce(instance_id, access_key_id, principal_arn, resource_type) AS resource,
     finding_id                    AS event_id,
+    account_id,
     type,
     title,
     severity                      AS guardduty_severity,

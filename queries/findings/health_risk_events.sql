@@ -21,7 +21,7 @@ SELECT
     first_seen                     AS event_time,
     'health_risk_events'           AS detection,
     'high'                         AS severity,
-    'aws_response'                 AS tactic,
+    finding_phase(source, type)    AS tactic,
     coalesce(principal_arn,
              'arn:aws:iam::' || coalesce(account_id, '') || ':user/' ||
              nullif(regexp_extract(raw::VARCHAR, 'belonging to the IAM User ([A-Za-z0-9+=,.@_-]+)', 1), '')) AS principal_arn,
@@ -30,6 +30,7 @@ SELECT
     region,
     coalesce(access_key_id, type)  AS resource,
     finding_id                     AS event_id,
+    account_id,
     type,
     title,
     nullif(regexp_extract(raw::VARCHAR, '(https?://[^ "\\]+[^ ".,\\])', 1), '') AS found_at,

@@ -14,29 +14,33 @@ params:
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   Miners keep one long, small, constant connection to their pool, whatever the port. Reported for
-  instances a person or key launched in the evidence (not Auto Scaling), when their accepted egress
+  instances a principal launched in the evidence, in the same account (its own launches through
+  CloudFormation too; not an AWS service's own, such as Auto Scaling's), when their accepted egress
   to one public address lasts min_hours or more, fills most 10-minute slots of that span, and moves
   about the same number of bytes per flow record. One row per instance, address and port.
 falsepositives: [Agents, VPNs and replication streams started on new instances]
 --- */
 WITH launched_items AS (
-    SELECT unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
-    FROM cloudtrail WHERE event_name = 'RunInstances' AND outcome = 'success' AND invoked_by IS NULL
+    SELECT resource_account(recipient_account_id, account_id) AS account,
+           unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
+    FROM cloudtrail
+    WHERE event_name = 'RunInstances' AND outcome = 'success' AND is_principal_action(principal_type)
 ),
 eni_map AS (
-    SELECT DISTINCT json_extract_string(item, '$.instanceId') AS instance_id,
+    SELECT DISTINCT account, json_extract_string(item, '$.instanceId') AS instance_id,
            unnest(json_extract_string(item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS eni
     FROM launched_items
 ),
-launcher AS (
+launcher AS (   -- launches by a principal (its own through CloudFormation too), not by AWS services
     SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+           resource_account(recipient_account_id, account_id) AS account,
            principal_arn, access_key_id, aws_region, event_time AS launched_at
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
-      AND outcome = 'success' AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE is_launch(event_source, event_name) AND is_principal_action(principal_type)
+      AND outcome = 'success'
 ),
 launched AS (
-    SELECT instance_id, arg_min(principal_arn, launched_at) AS principal_arn,
+    SELECT instance_id, account, arg_min(principal_arn, launched_at) AS principal_arn,
            arg_min(access_key_id, launched_at) AS access_key_id,
            arg_min(aws_region, launched_at) AS aws_region, min(launched_at) AS launched_at
     FROM launcher GROUP BY ALL
@@ -45,22 +49,18 @@ egress AS (
     SELECT f.*, coalesce(f.instance_id, m.instance_id) AS inst
     FROM vpc_flows f
     LEFT JOIN eni_map m ON m.eni = f.interface_id AND f.instance_id IS NULL
+                       AND (f.account_id IS NULL OR m.account = f.account_id)
     WHERE f.action = 'ACCEPT' AND f.bytes > 0
-      AND (f.flow_direction = 'egress'
-           OR (f.flow_direction IS NULL
-               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
-                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
-      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
-                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
+      AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr)
 ),
 streams AS (
-    SELECT e.inst, e.dst_addr, e.dst_port,
+    SELECT e.inst, any_value(e.account_id) AS account_id, e.dst_addr, e.dst_port,
            min(e.start_time) AS first_time, max(e.end_time) AS last_time,
            count(*) AS flows, sum(e.bytes) AS bytes,
            count(DISTINCT time_bucket(INTERVAL 10 MINUTE, e.start_time)) AS slots,
            stddev_pop(e.bytes) / nullif(avg(e.bytes), 0) AS cv,
            any_value(e.region) AS region
-    FROM egress e SEMI JOIN launched l ON l.instance_id = e.inst
+    FROM egress e SEMI JOIN launched l ON l.instance_id = e.inst AND (e.account_id IS NULL OR l.account = e.account_id)
     GROUP BY e.inst, e.dst_addr, e.dst_port
 )
 SELECT
@@ -81,7 +81,7 @@ SELECT
     round(s.cv, 3)            AS cv,
     l.launched_at,
     s.last_time
-FROM streams s JOIN launched l ON l.instance_id = s.inst
+FROM streams s JOIN launched l ON l.instance_id = s.inst AND (s.account_id IS NULL OR l.account = s.account_id)
 WHERE s.last_time - s.first_time >= ($min_hours * 3600) * INTERVAL 1 SECOND
   AND s.cv <= $max_cv
   AND s.slots >= $min_coverage * epoch(s.last_time - s.first_time) / 600

@@ -7,53 +7,52 @@ tactic: impact
 attack: [TA0040:T1496, TA0011:T1571]
 severity: high
 params:
-  ports: {type: "INTEGER[]", default: [3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 8333, 8899, 9332, 9999, 14433, 14444, 45560, 45700], description: "Stratum and pool ports (Falco's miner_ports, without the web ports 25, 80, 443, 8000-8888)"}
+  ports: {type: "INTEGER[]", default: null, description: "Stratum and pool ports to look for; NULL means the vocabulary's (vocab_mining_port: Falco's miner_ports, without the web ports 25, 80, 443, 8000-8888)"}
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   Accepted outbound flows from one of our interfaces to a public address on a Stratum or pool port.
   One row per instance (or interface when the flow log has no instance-id), pool address and port,
   with the first and last flow, flows, packets and bytes. The instance is tied to whoever launched
-  it (RunInstances/CreateFleet responses name instance and interface ids), so the row carries that
-  principal and key. source_ip is the pool's address. A port alone is weak evidence; the launch
+  it in the same account (launch responses name instance and interface ids), so the row carries
+  that principal and key. source_ip is the pool's address. A port alone is weak evidence; the launch
   link and steady flows make it strong.
 falsepositives: [Services that really listen on these ports (some game servers, Bitcoin nodes you run)]
 --- */
 WITH launched_items AS (
-    SELECT c.event_time, c.principal_arn, c.access_key_id, c.aws_region,
+    SELECT resource_account(c.recipient_account_id, c.account_id) AS account,
            unnest(json_extract(c.response_elements, '$.instancesSet.items[*]')) AS item
     FROM cloudtrail c
     WHERE c.event_name = 'RunInstances' AND c.outcome = 'success'
 ),
-eni_map AS (   -- interface -> instance, from the launch responses
-    SELECT DISTINCT json_extract_string(item, '$.instanceId') AS instance_id,
+eni_map AS (   -- interface -> instance, from the launch responses (RunInstances names them)
+    SELECT DISTINCT account, json_extract_string(item, '$.instanceId') AS instance_id,
            unnest(json_extract_string(item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS eni
     FROM launched_items
 ),
-launcher AS (  -- instance -> who launched it
+launcher AS (  -- instance -> who launched it (any launch call, a principal's own through a service too)
     SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+           resource_account(recipient_account_id, account_id) AS account,
            principal_arn, access_key_id, aws_region, event_time AS launched_at
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
+    WHERE is_launch(event_source, event_name) AND is_principal_action(principal_type)
       AND outcome = 'success'
 ),
 pool AS (
     SELECT f.*, coalesce(f.instance_id, m.instance_id) AS inst
     FROM vpc_flows f
     LEFT JOIN eni_map m ON m.eni = f.interface_id AND f.instance_id IS NULL
+                       AND (f.account_id IS NULL OR m.account = f.account_id)
     WHERE f.action = 'ACCEPT'
-      AND list_contains($ports::INTEGER[], f.dst_port)
-      AND (f.flow_direction = 'egress'
-           OR (f.flow_direction IS NULL
-               AND (f.src_addr LIKE '10.%' OR f.src_addr LIKE '192.168.%' OR f.src_addr LIKE '127.%' OR f.src_addr LIKE '169.254.%'
-                   OR (f.src_addr LIKE '172.%' AND TRY_CAST(split_part(f.src_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))))
-      AND NOT (f.dst_addr LIKE '10.%' OR f.dst_addr LIKE '192.168.%' OR f.dst_addr LIKE '127.%' OR f.dst_addr LIKE '169.254.%'
-                   OR (f.dst_addr LIKE '172.%' AND TRY_CAST(split_part(f.dst_addr, '.', 2) AS INTEGER) BETWEEN 16 AND 31))
+      AND (CASE WHEN $ports::INTEGER[] IS NULL THEN f.dst_port IN (SELECT port FROM vocab_mining_port)
+                ELSE list_contains($ports::INTEGER[], f.dst_port) END)
+      AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr)
       AND ($from_time::TIMESTAMPTZ IS NULL OR f.end_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR f.start_time <= $to_time::TIMESTAMPTZ)
 ),
 grouped AS (
-    SELECT coalesce(inst, interface_id) AS resource, any_value(inst) AS instance_id,
+    SELECT coalesce(inst, interface_id) AS resource, any_value(account_id) AS account_id,
+           any_value(inst) AS instance_id,
            any_value(interface_id) AS interface_id, dst_addr, dst_port,
            any_value(region) AS region, min(start_time) AS first_time, max(end_time) AS last_time,
            count(*) AS flows, sum(packets) AS packets, sum(bytes) AS bytes
@@ -71,6 +70,7 @@ SELECT
     coalesce(g.region, l.aws_region) AS region,
     g.resource,
     NULL::VARCHAR           AS event_id,
+    g.account_id,
     g.instance_id,
     g.interface_id,
     g.dst_port              AS remote_port,
@@ -80,9 +80,9 @@ SELECT
     l.launched_at,
     g.last_time
 FROM grouped g
-LEFT JOIN (SELECT instance_id, arg_min(principal_arn, launched_at) AS principal_arn,
+LEFT JOIN (SELECT instance_id, account, arg_min(principal_arn, launched_at) AS principal_arn,
                   arg_min(access_key_id, launched_at) AS access_key_id,
                   arg_min(aws_region, launched_at) AS aws_region, min(launched_at) AS launched_at
            FROM launcher GROUP BY ALL) l
-       ON l.instance_id = g.instance_id
+       ON l.instance_id = g.instance_id AND (g.account_id IS NULL OR l.account = g.account_id)
 ORDER BY event_time, resource
