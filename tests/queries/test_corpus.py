@@ -196,11 +196,6 @@ def test_benign_console_sessions_have_no_unexplained_high_finding(permiso_high) 
     assert sorted(permiso_high - listed) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="launch_in_unused_region reports 2 high RunInstances on us-east-1, the account's only "
-    "region, with under an hour of evidence; flip when region use unknown stops being high",
-)
 def test_invictus_launch_in_its_only_region_is_not_high(invictus) -> None:
     df = invictus.query("launch_in_unused_region")
     high = df.filter(df["severity"].is_in(["high", "critical"]) & (df["region"] == "us-east-1"))
