@@ -16,6 +16,8 @@ that name no instance, and region use. The module's constants are the facts the 
   (made by CloudFormation for gina, `invokedBy`) are a user, an admin policy and a key; that
   key launches an instance from another address. gina's own stacks, before and after, and
   their instances stay out.
+- the namesake erin in account B leaks her key too: reads through global services (logged in
+  us-east-1) and a launch in ap-northeast-1, which B used: no new region.
 - zed (account C) has half an hour of evidence before his key launches: region use unknown.
 """
 
@@ -45,6 +47,7 @@ EVIL_E = "45.9.148.30"
 EVIL_G = "185.220.101.40"
 EVIL_G2 = "185.220.101.41"
 EVIL_Z = "45.9.148.99"
+EVIL_B = "45.9.148.31"
 CLI = "aws-cli/2.31.18 md/awscrt#0.28.1 ua/2.1 os/macos#25.0.0 md/command#{}"
 EVIL_CLI = "aws-cli/1.16.312 Python/3.9.2 Linux/5.10.0-kali7-amd64 botocore/1.13.48"
 EVIL_BOTO = "Boto3/1.26.137 Python/3.10.12 Linux/5.15.0-86-generic Botocore/1.29.137"
@@ -70,6 +73,8 @@ I_G1 = "i-0a9a9a9a9a9a9a9a9"
 I_OWNER = "i-0c1c1c1c1c1c1c1c1"
 I_OWNER_2 = "i-0c2c2c2c2c2c2c2c2"
 
+B0 = t("2026-10-20T10:00:00Z")
+I_B1 = "i-0b1b1b1b1b1b1b1b1"
 Z0 = t("2026-10-21T10:30:00Z")
 I_Z1 = "i-0f1f1f1f1f1f1f1f1"
 
@@ -96,6 +101,7 @@ def build(root: Path) -> Path:
     _history(trail)
     _erin(trail)
     _gina(trail)
+    _erin_b(trail)
     _zed(trail)
     trail.write(root)
     _flows(root)
@@ -410,6 +416,34 @@ def _gina(trail: Trail) -> None:
         params={"instanceType": "t3.micro"},
         response=_launch([(I_OWNER_2, None, None)], "t3.micro"),
         read_only=False,
+    )
+
+
+def _erin_b(trail: Trail) -> None:
+    erin_b = user("erin", ERIN_B_KEY, ACCOUNT_B)
+    trail.add(B0, "sts", "GetCallerIdentity", erin_b, EVIL_B, EVIL_CLI, account=ACCOUNT_B)
+    trail.add(
+        B0 + timedelta(seconds=10),
+        "iam",
+        "ListAttachedUserPolicies",
+        erin_b,
+        EVIL_B,
+        EVIL_CLI,
+        params={"userName": "erin"},
+        account=ACCOUNT_B,
+    )
+    trail.add(
+        B0 + timedelta(seconds=30),
+        "ec2",
+        "RunInstances",
+        erin_b,
+        EVIL_B,
+        EVIL_CLI,
+        region="ap-northeast-1",
+        params={"instanceType": "c5.large"},
+        response=_launch([(I_B1, None, None)], "c5.large"),
+        read_only=False,
+        account=ACCOUNT_B,
     )
 
 

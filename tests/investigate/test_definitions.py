@@ -119,6 +119,14 @@ def test_another_accounts_writes_never_make_a_region_used(erin: dict) -> None:
     assert erin["run_instances"]["new_regions"] == ["ap-northeast-1", "eu-north-1"]
 
 
+def test_global_services_never_make_a_region_new(incidents_case: Path) -> None:
+    # Account B used ap-northeast-1; the intruder's IAM and STS calls log in us-east-1.
+    story = _story(incidents_case, inc.ERIN_B_KEY)
+    assert story["source_ips"] == [inc.EVIL_B]
+    assert story["run_instances"]["regions"] == ["ap-northeast-1"]
+    assert story["run_instances"]["new_regions"] == []
+
+
 def test_region_use_unknown_with_less_than_a_day_of_evidence(incidents_case: Path) -> None:
     story = _story(incidents_case, inc.ZED_KEY)
     assert story["run_instances"]["regions"] == ["us-west-2"]
