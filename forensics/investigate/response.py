@@ -86,14 +86,19 @@ def build(
 
 
 def quarantine(ctx: Ctx) -> dict[str, Any] | None:
-    row = ctx.one("""SELECT event_time, coalesce(policy_arn,
+    row = ctx.one("""SELECT event_time, event_name, coalesce(policy_arn,
                             json_extract_string(request_parameters, '$.policyName')) AS policy,
                             target_user_name AS user_name
                      FROM inv_response WHERE phase = 'aws_response'
                      ORDER BY event_time LIMIT 1""")
     if not row:
         return None
-    return {"time": iso(row["event_time"]), "policy": row["policy"], "user_name": row["user_name"]}
+    return {
+        "time": iso(row["event_time"]),
+        "policy": row["policy"],
+        "user_name": row["user_name"],
+        "event_name": row["event_name"],
+    }
 
 
 def health(ctx: Ctx, keys: list[str], principals: list[str]) -> list[dict[str, Any]]:

@@ -250,8 +250,8 @@ def _escalation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _named_resources(ctx: Ctx) -> list[str]:
-    """Key pairs, security groups and launch templates the intrusion made: responders'
-    clean-up names them."""
+    """Key pairs, security groups and launch templates the intrusion made (what its successful
+    Create/Import calls name): responders' clean-up names them."""
     rows = ctx.rows(
         """SELECT DISTINCT unnest([
                json_extract_string(request_parameters, '$.keyName'),
@@ -259,9 +259,8 @@ def _named_resources(ctx: Ctx) -> list[str]:
                regexp_extract(CAST(response_elements AS VARCHAR),
                               '"launchTemplateId"\\s*:\\s*"(lt-[0-9a-f]+)"', 1)]) AS v
            FROM inv_events
-           WHERE outcome = 'success' AND event_name IN
-                 ('CreateKeyPair', 'ImportKeyPair', 'CreateSecurityGroup',
-                  'CreateLaunchTemplate')"""
+           WHERE outcome = 'success' AND NOT read_only
+             AND regexp_matches(event_name, '^(Create|Import)')"""
     )
     return [r["v"] for r in rows if r["v"]]
 

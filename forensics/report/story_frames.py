@@ -121,7 +121,7 @@ def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
                 "source": "cloudtrail",
                 "phase": "aws_response",
                 "actor": "AWS",
-                "action": "AttachUserPolicy",
+                "action": quarantine.get("event_name") or "AttachUserPolicy",
                 "target": quarantine.get("user_name"),
                 "outcome": "success",
                 "detail": quarantine.get("policy"),

@@ -176,3 +176,10 @@ def test_phase_names_are_designs() -> None:
         block = text[text.index("Phase names (also the `tactic`") :]
         block = block[: block.index(". Each event is in one phase")]
         assert re.findall(r"`([a-z_]+)`", block.split(":", 1)[1]) == design
+
+
+def test_an_instances_profile_reads_its_version_2_flows(incidents_case: Path) -> None:
+    with forensics.Case(incidents_case, read_only=True) as case:
+        prof = case.profile(inc.I_E1)
+    assert {(f["remote_addr"], f["port"]) for f in prof["flows"]} == {inc.POOL}
+    assert prof["flows"][0]["flows"] == 12
