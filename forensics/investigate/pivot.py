@@ -120,15 +120,19 @@ def _from_ip(ctx: Ctx, follow: Follow, ip: str) -> None:
         follow.seed_ips.append(ip)
         return
     # An address only the network saw (a pool, a download host): pivot through the instances
-    # that talked to it, to whoever launched them.
+    # that talked to it (by instance id, or through their interfaces), to whoever launched them.
     instances = []
     if ctx.has_rows("vpc_flows"):
         instances = [
             r["instance_id"]
             for r in ctx.rows(
-                """SELECT DISTINCT instance_id FROM vpc_flows
-               WHERE (src_addr = $ip OR dst_addr = $ip) AND instance_id LIKE 'i-%'
-               ORDER BY 1""",
+                """SELECT DISTINCT coalesce(v.instance_id, l.instance_id) AS instance_id
+                   FROM vpc_flows v LEFT JOIN instance_interface l
+                     ON v.interface_id = l.interface_id
+                    AND coalesce(v.account_id, l.account_id) = l.account_id
+                   WHERE (v.src_addr = $ip OR v.dst_addr = $ip)
+                     AND coalesce(v.instance_id, l.instance_id) LIKE 'i-%'
+                   ORDER BY 1""",
                 ip=ip,
             )
         ]

@@ -183,3 +183,10 @@ def test_an_instances_profile_reads_its_version_2_flows(incidents_case: Path) ->
         prof = case.profile(inc.I_E1)
     assert {(f["remote_addr"], f["port"]) for f in prof["flows"]} == {inc.POOL}
     assert prof["flows"][0]["flows"] == 12
+
+
+def test_a_pool_seen_only_in_version_2_flows_leads_to_the_launcher(incidents_case: Path) -> None:
+    with forensics.Case(incidents_case, read_only=True) as case:
+        story = case.investigate(ip=inc.POOL[0])
+    assert story["principal_arn"] == f"arn:aws:iam::{inc.ACCOUNT}:user/erin"
+    assert inc.EVIL_E in story["source_ips"]
