@@ -13,8 +13,9 @@ that name no instance, and region use. The module's constants are the facts the 
   instance (containment). Mining flows sit on the first instance's interface in a version 2
   flow log (no instance id). Account B's erin wrote in ap-northeast-1 before: not A's use.
 - gina (account A) leaks her key: the intruder creates a CloudFormation stack whose resources
-  (made by CloudFormation for gina, `invokedBy`) are a user, an admin policy and a key; that
-  key launches an instance from another address. gina's own stacks, before and after, and
+  (made by CloudFormation for gina, `invokedBy`) are a user, an admin policy and a key, and an
+  Auto Scaling group whose launch (AWS's own call) names the stack; the key launches an
+  instance from another address. gina's own stacks, before and after, and
   their instances stay out.
 - the namesake erin in account B leaks her key too: reads through global services (logged in
   us-east-1) and a launch in ap-northeast-1, which B used: no new region.
@@ -70,6 +71,7 @@ QUARANTINE_POLICY = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 G0 = t("2026-10-20T09:00:00Z")
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/ops-tools/0b6e3f20-ae11-11ef-9d52-0affd0a4c1a7"
 I_G1 = "i-0a9a9a9a9a9a9a9a9"
+I_G2 = "i-0a8a8a8a8a8a8a8a8"
 I_OWNER = "i-0c1c1c1c1c1c1c1c1"
 I_OWNER_2 = "i-0c2c2c2c2c2c2c2c2"
 
@@ -379,6 +381,30 @@ def _gina(trail: Trail) -> None:
         CFN,
         params={"userName": "svc-backdoor"},
         response={"accessKey": {"userName": "svc-backdoor", "accessKeyId": BACKDOOR_KEY, "status": "Active"}},
+    )
+    # The stack's Auto Scaling group launches through AWS's own identity; the launch names the
+    # stack in its tags.
+    trail.add(
+        at + timedelta(minutes=2),
+        "ec2",
+        "RunInstances",
+        {"type": "AWSService", "invokedBy": "autoscaling.amazonaws.com"},
+        "autoscaling.amazonaws.com",
+        "autoscaling.amazonaws.com",
+        region="us-east-2",
+        params={
+            "instanceType": "c5.2xlarge",
+            "tagSpecificationSet": {
+                "items": [
+                    {
+                        "resourceType": "instance",
+                        "tags": [{"key": "aws:cloudformation:stack-id", "value": STACK_ID}],
+                    }
+                ]
+            },
+        },
+        response=_launch([(I_G2, None, None)], "c5.2xlarge"),
+        read_only=False,
     )
     backdoor = user("svc-backdoor", BACKDOOR_KEY)
     trail.add(

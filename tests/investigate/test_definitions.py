@@ -136,9 +136,10 @@ def test_region_use_unknown_with_less_than_a_day_of_evidence(incidents_case: Pat
 def test_a_cloudformation_backdoor_is_followed(gina: dict) -> None:
     assert gina["derived_credentials"] == [inc.BACKDOOR_ARN, inc.BACKDOOR_KEY]
     assert inc.BACKDOOR_ARN in gina["principals"]
-    # The backdoor key's launch is the intrusion's; gina's own stacks' instances are not.
-    assert gina["run_instances"]["instances"] == [inc.I_G1]
-    assert gina["still_running"] == [inc.I_G1]
+    # The stack's Auto Scaling launch and the backdoor key's are the intrusion's; gina's own
+    # stacks' instances are not.
+    assert gina["run_instances"]["instances"] == [inc.I_G2, inc.I_G1]
+    assert gina["still_running"] == [inc.I_G2, inc.I_G1]
     # The stack's calls count for effects and phases, never for addresses.
     assert gina["source_ips"] == [inc.EVIL_G, inc.EVIL_G2]
     esc = gina["escalation_attempts"]
