@@ -26,6 +26,9 @@ PHASES = [
     "containment",
 ]
 
+# The phases given by who acted (AWS, responders), not by the call.
+ACTOR_PHASES = ("aws_response", "containment")
+
 # The effect of each call (escalation, persistence or NULL) and its phase. The columns are the
 # macros' inputs; events a service made for the principal (`invoked_by`) are phased like the
 # principal's own.

@@ -13,6 +13,7 @@ import pytest
 import forensics
 from forensics.investigate import api
 from forensics.investigate.phases import PHASES
+from forensics.plots.theme import PHASE_COLORS
 
 from . import incidents as inc
 
@@ -172,6 +173,7 @@ def test_phase_names_are_designs() -> None:
         "containment",
     ]
     assert design == PHASES
+    assert list(PHASE_COLORS) == PHASES  # every phase has its colour in the figures
     if DESIGN.is_file():
         text = DESIGN.read_text()
         block = text[text.index("Phase names (also the `tactic`") :]
