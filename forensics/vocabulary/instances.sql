@@ -36,7 +36,9 @@ from_trail AS (
                     json_extract_string(response_elements, '$.networkInterface.attachment.instanceId')),
            coalesce(json_extract_string(request_parameters, '$.networkInterfaceId'),
                     json_extract_string(response_elements, '$.networkInterface.networkInterfaceId')),
-           aws_region, lower(event_name)
+           aws_region,
+           CASE event_name WHEN 'AttachNetworkInterface' THEN 'attach_network_interface'
+                           ELSE 'create_network_interface' END
     FROM cloudtrail
     WHERE event_source = 'ec2.amazonaws.com' AND outcome = 'success'
       AND event_name IN ('AttachNetworkInterface', 'CreateNetworkInterface')

@@ -60,6 +60,7 @@ I_E1 = "i-0e1e1e1e1e1e1e1e1"
 I_E2 = "i-0e2e2e2e2e2e2e2e2"
 ENI_E1 = "eni-0e1e1e1e1e1e1e1e1"
 ENI_E2 = "eni-0e2e2e2e2e2e2e2e2"
+ENI_E3 = "eni-0e3e3e3e3e3e3e3e3"
 IP_E1 = "172.31.5.10"
 POOL = ("141.94.96.144", 3333)
 NAMESAKE_QUARANTINE = E0 + timedelta(minutes=25)
@@ -267,6 +268,18 @@ def _erin(trail: Trail) -> None:
         EVIL_CLI,
         region="ap-northeast-1",
         params={"instanceId": I_E2, "instanceOSUser": "ec2-user"},
+        read_only=False,
+    )
+    trail.add(
+        at + timedelta(minutes=3, seconds=30),
+        "ec2",
+        "AttachNetworkInterface",
+        erin,
+        EVIL_E,
+        EVIL_CLI,
+        region="ap-northeast-1",
+        params={"networkInterfaceId": ENI_E3, "instanceId": I_E2, "deviceIndex": 1},
+        response={"attachmentId": "eni-attach-0e3e3e3e3e3e3e3e3"},
         read_only=False,
     )
     minted = user("erin", ERIN_MINTED)

@@ -95,7 +95,7 @@ def test_instance_interface_view(incidents_case: Path) -> None:
     with forensics.Case(incidents_case, read_only=True) as case:
         rows = case.sql(
             "SELECT account_id, instance_id, interface_id, region, how FROM instance_interface "
-            "ORDER BY instance_id"
+            "ORDER BY instance_id, interface_id"
         ).to_dicts()
     assert rows == [
         {
@@ -111,6 +111,13 @@ def test_instance_interface_view(incidents_case: Path) -> None:
             "interface_id": inc.ENI_E2,
             "region": "ap-northeast-1",
             "how": ["run_instances"],
+        },
+        {
+            "account_id": inc.ACCOUNT,
+            "instance_id": inc.I_E2,
+            "interface_id": inc.ENI_E3,
+            "region": "ap-northeast-1",
+            "how": ["attach_network_interface"],
         },
     ]
 
