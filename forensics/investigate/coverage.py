@@ -78,10 +78,10 @@ def _trail_stops(ctx: Ctx) -> list[dict[str, Any]]:
         """SELECT s.event_time, s.event_name, s.principal_arn, s.aws_region,
                   json_extract_string(s.request_parameters, '$.name') AS trail,
                   (SELECT min(r.event_time) FROM cloudtrail r
-                   WHERE r.event_name IN ('StartLogging', 'CreateTrail')
+                   WHERE event_has('logging_on', r.event_source, r.event_name)
                      AND r.outcome = 'success' AND r.event_time > s.event_time) AS resumed
            FROM cloudtrail s
-           WHERE s.event_name IN ('StopLogging', 'DeleteTrail') AND s.outcome = 'success'
+           WHERE event_has('logging_off', s.event_source, s.event_name) AND s.outcome = 'success'
            ORDER BY s.event_time"""
     )
     return [

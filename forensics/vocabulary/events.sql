@@ -14,6 +14,8 @@
 --          containment  what responders do to stop an intrusion (when they are not the intruder)
 --          teardown     an intruder's removal of its own keys or resources: defense evasion
 --          global       an IAM-like global call logged in us-east-1 (see vocab_global_source)
+--          logging_off  a trail stops recording (coverage: a gap until it resumes)
+--          logging_on   a trail records again (its phase is the fallback's: a write is impact)
 CREATE OR REPLACE TEMP TABLE vocab_event (api VARCHAR PRIMARY KEY, phase VARCHAR NOT NULL, tags VARCHAR[] NOT NULL);
 INSERT INTO vocab_event VALUES
     -- initial access: the front door
@@ -145,8 +147,10 @@ INSERT INTO vocab_event VALUES
     ('ec2:ImportKeyPair',                            'persistence',          []),
     ('ec2:CreateKeyPair',                            'persistence',          []),
     -- defense evasion: logging and detection turned off, tracks covered
-    ('cloudtrail:StopLogging',                       'defense_evasion',      []),
-    ('cloudtrail:DeleteTrail',                       'defense_evasion',      []),
+    ('cloudtrail:StopLogging',                       'defense_evasion',      ['logging_off']),
+    ('cloudtrail:DeleteTrail',                       'defense_evasion',      ['logging_off']),
+    ('cloudtrail:StartLogging',                      'impact',               ['logging_on']),
+    ('cloudtrail:CreateTrail',                       'impact',               ['logging_on']),
     ('cloudtrail:UpdateTrail',                       'defense_evasion',      []),
     ('cloudtrail:PutEventSelectors',                 'defense_evasion',      []),
     ('cloudtrail:PutInsightSelectors',               'defense_evasion',      []),

@@ -19,7 +19,8 @@ that name no instance, and region use. The module's constants are the facts the 
   their instances stay out.
 - the namesake erin in account B leaks her key too: reads through global services (logged in
   us-east-1) and a launch in ap-northeast-1, which B used: no new region.
-- zed (account C) has half an hour of evidence before his key launches: region use unknown.
+- zed (account C) has half an hour of evidence before his key launches: region use unknown;
+  the intruder then stops the trail (a coverage gap that never closes).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ B0 = t("2026-10-20T10:00:00Z")
 I_B1 = "i-0b1b1b1b1b1b1b1b1"
 Z0 = t("2026-10-21T10:30:00Z")
 I_Z1 = "i-0f1f1f1f1f1f1f1f1"
+ZED_STOPS_LOGGING = Z0 + timedelta(seconds=40)
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 DENIED = ("AccessDenied", "User is not authorized to perform this action")
@@ -508,6 +510,17 @@ def _zed(trail: Trail) -> None:
         region="us-west-2",
         params={"instanceType": "c5.large"},
         response=_launch([(I_Z1, None, None)], "c5.large"),
+        read_only=False,
+        account=ACCOUNT_C,
+    )
+    trail.add(
+        ZED_STOPS_LOGGING,
+        "cloudtrail",
+        "StopLogging",
+        zed,
+        EVIL_Z,
+        EVIL_CLI,
+        params={"name": "main"},
         read_only=False,
         account=ACCOUNT_C,
     )

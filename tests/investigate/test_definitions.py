@@ -139,6 +139,9 @@ def test_region_use_unknown_with_less_than_a_day_of_evidence(incidents_case: Pat
     story = _story(incidents_case, inc.ZED_KEY)
     assert story["run_instances"]["regions"] == ["us-west-2"]
     assert story["run_instances"]["new_regions"] is None
+    stops = [g for g in story["coverage"]["gaps"] if g["kind"] == "trail_stopped"]
+    assert [(g["from"], g["to"]) for g in stops] == [("2026-10-21T10:30:40Z", None)]
+    assert _phase(story, "defense_evasion")["notable"] == ["StopLogging"]
 
 
 def test_a_cloudformation_backdoor_is_followed(gina: dict) -> None:

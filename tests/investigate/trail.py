@@ -62,6 +62,7 @@ SOURCES = {
     "servicequotas": "servicequotas.amazonaws.com",
     "signin": "signin.amazonaws.com",
     "ssm": "ssm.amazonaws.com",
+    "cloudtrail": "cloudtrail.amazonaws.com",
     "ec2-instance-connect": "ec2-instance-connect.amazonaws.com",
 }
 GLOBAL = {"iam", "sts", "signin"}
