@@ -250,12 +250,15 @@ def _escalation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _named_resources(ctx: Ctx) -> list[str]:
-    """Key pairs, security groups and launch templates the intrusion made (what its successful
-    Create/Import calls name): responders' clean-up names them."""
+    """Key pairs, security groups, launch templates and stacks the intrusion made (what its
+    successful Create/Import calls name): responders' clean-up names them."""
     rows = ctx.rows(
         """SELECT DISTINCT unnest([
                json_extract_string(request_parameters, '$.keyName'),
                json_extract_string(response_elements, '$.groupId'),
+               json_extract_string(response_elements, '$.stackId'),
+               CASE WHEN event_source = 'cloudformation.amazonaws.com'
+                    THEN json_extract_string(request_parameters, '$.stackName') END,
                regexp_extract(CAST(response_elements AS VARCHAR),
                               '"launchTemplateId"\\s*:\\s*"(lt-[0-9a-f]+)"', 1)]) AS v
            FROM inv_events

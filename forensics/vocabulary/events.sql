@@ -208,6 +208,7 @@ INSERT INTO vocab_event VALUES
     ('autoscaling:DeleteAutoScalingGroup',           'defense_evasion',      ['containment', 'teardown']),
     ('lambda:PutFunctionConcurrency20171031',        'defense_evasion',      ['containment', 'teardown']),
     ('lambda:DeleteFunction20150331',                'defense_evasion',      ['containment', 'teardown']),
+    ('cloudformation:DeleteStack',                   'defense_evasion',      ['containment', 'teardown']),
     -- exfiltration: data read or shared out
     ('s3:GetObject',                                 'exfiltration',         []),
     ('s3:CopyObject',                                'exfiltration',         []),

@@ -74,6 +74,7 @@ G0 = t("2026-10-20T09:00:00Z")
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/ops-tools/0b6e3f20-ae11-11ef-9d52-0affd0a4c1a7"
 I_G1 = "i-0a9a9a9a9a9a9a9a9"
 I_G2 = "i-0a8a8a8a8a8a8a8a8"
+G_CONTAINMENT = G0 + timedelta(minutes=30)
 I_OWNER = "i-0c1c1c1c1c1c1c1c1"
 I_OWNER_2 = "i-0c2c2c2c2c2c2c2c2"
 
@@ -432,6 +433,17 @@ def _gina(trail: Trail) -> None:
         region="sa-east-1",
         params={"instanceType": "c5.4xlarge"},
         response=_launch([(I_G1, None, None)], "c5.4xlarge"),
+        read_only=False,
+    )
+    # A responder deletes the intruder's stack.
+    trail.add(
+        G_CONTAINMENT,
+        "cloudformation",
+        "DeleteStack",
+        session("AdminAccess", "carla@example.com", "ASIACARLA0000000002"),
+        OFFICE,
+        CHROME,
+        params={"stackName": "ops-tools"},
         read_only=False,
     )
     # gina's next stack, from her desk: what CloudFormation makes for her after it is hers.

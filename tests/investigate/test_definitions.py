@@ -156,6 +156,11 @@ def test_a_cloudformation_backdoor_is_followed(gina: dict) -> None:
     esc = gina["escalation_attempts"]
     assert (esc["event_names"], esc["succeeded"]) == (["AttachUserPolicy", "CreateAccessKey"], 2)
     assert set(_phase(gina, "persistence")["notable"]) == {"CreateStack", "CreateUser"}
+    # The responder's deletion of the stack is containment; gina's later stack is not.
+    contained = gina["containment"]
+    assert [(e["event_name"], e["principal_arn"]) for e in contained["events"]] == [
+        ("DeleteStack", inc.CARLA_ARN)
+    ]
 
 
 def test_the_timeline_phases_invoked_by_events_too(incidents_case: Path) -> None:
