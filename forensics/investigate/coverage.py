@@ -14,9 +14,9 @@ SOURCE_SQL = {
                             min(event_time) AS "from", max(event_time) AS "to",
                             list(DISTINCT aws_region ORDER BY aws_region)
                                 FILTER (WHERE aws_region IS NOT NULL) AS regions,
-                            list(DISTINCT coalesce(recipient_account_id, account_id)
-                                 ORDER BY coalesce(recipient_account_id, account_id))
-                                FILTER (WHERE coalesce(recipient_account_id, account_id)
+                            list(DISTINCT resource_account(recipient_account_id, account_id)
+                                 ORDER BY resource_account(recipient_account_id, account_id))
+                                FILTER (WHERE resource_account(recipient_account_id, account_id)
                                         IS NOT NULL) AS accounts
                      FROM cloudtrail""",
     "vpc_flows": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
@@ -78,10 +78,10 @@ def _trail_stops(ctx: Ctx) -> list[dict[str, Any]]:
         """SELECT s.event_time, s.event_name, s.principal_arn, s.aws_region,
                   json_extract_string(s.request_parameters, '$.name') AS trail,
                   (SELECT min(r.event_time) FROM cloudtrail r
-                   WHERE r.event_name IN ('StartLogging', 'CreateTrail')
+                   WHERE event_has('logging_on', r.event_source, r.event_name)
                      AND r.outcome = 'success' AND r.event_time > s.event_time) AS resumed
            FROM cloudtrail s
-           WHERE s.event_name IN ('StopLogging', 'DeleteTrail') AND s.outcome = 'success'
+           WHERE event_has('logging_off', s.event_source, s.event_name) AND s.outcome = 'success'
            ORDER BY s.event_time"""
     )
     return [
@@ -124,11 +124,17 @@ def _flowless_regions(ctx: Ctx, launched: dict[str, list[str]]) -> list[dict[str
     ids = sorted({i for insts in launched.values() for i in insts})
     seen = set()
     if ctx.has_rows("vpc_flows"):
+        # By instance id, or through the instance's interfaces (version 2 flows name none).
         seen = {
             r["i"]
             for r in ctx.rows(
                 """SELECT DISTINCT instance_id AS i FROM vpc_flows
-               WHERE list_contains(CAST($ids AS VARCHAR[]), instance_id)""",
+                   WHERE list_contains(CAST($ids AS VARCHAR[]), instance_id)
+                   UNION
+                   SELECT DISTINCT l.instance_id FROM instance_interface l
+                   JOIN vpc_flows v ON v.interface_id = l.interface_id
+                                   AND coalesce(v.account_id, l.account_id) = l.account_id
+                   WHERE list_contains(CAST($ids AS VARCHAR[]), l.instance_id)""",
                 ids=ids,
             )
         }

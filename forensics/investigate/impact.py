@@ -9,15 +9,6 @@ from typing import Any
 
 from .context import Ctx, iso
 
-# Calls that create compute (StartInstances restarts what exists: not a launch).
-LAUNCHES = [
-    "RunInstances",
-    "CreateFleet",
-    "RequestSpotInstances",
-    "RequestSpotFleet",
-    "RunScheduledInstances",
-]
-
 LAUNCH_SQL = r"""
 SELECT event_time, event_id, event_name, aws_region AS region, outcome, error_code,
        regexp_extract_all(CAST(response_elements AS VARCHAR),
@@ -27,7 +18,7 @@ SELECT event_time, event_id, event_name, aws_region AS region, outcome, error_co
                                '"[iI]nstanceType"\s*:\s*"([^"]+)"', 1),
                 regexp_extract(CAST(request_parameters AS VARCHAR),
                                '"[iI]nstanceType"\s*:\s*"([^"]+)"', 1)) AS instance_type
-FROM inv_events WHERE list_contains(CAST($launches AS VARCHAR[]), event_name)
+FROM inv_events WHERE event_has('launch', event_source, event_name)
 ORDER BY event_time, event_id
 """
 
@@ -47,18 +38,21 @@ WHERE outcome = 'success'
 PRIVATE_IPS_SQL = r"""
 SELECT DISTINCT unnest(regexp_extract_all(CAST(response_elements AS VARCHAR),
                        '"privateIpAddress"\s*:\s*"([0-9.]+)"', 1)) AS ip
-FROM inv_events WHERE outcome = 'success' AND list_contains(CAST($launches AS VARCHAR[]), event_name)
+FROM inv_events WHERE outcome = 'success' AND event_has('launch', event_source, event_name)
 """
 
 
 def launches(ctx: Ctx) -> list[dict[str, Any]]:
-    return ctx.rows(LAUNCH_SQL, launches=LAUNCHES)
+    return ctx.rows(LAUNCH_SQL)
 
 
-def run_instances(calls: list[dict[str, Any]], touched: set[str], used_regions: set[str]) -> dict[str, Any]:
+def run_instances(
+    calls: list[dict[str, Any]], touched: set[str], used_regions: set[str] | None
+) -> dict[str, Any]:
     """The `run_instances` block (DESIGN.md). Dry runs are not attempts; a region succeeded
-    when a launch there succeeded; new regions are regions the intrusion touched (any event)
-    that the account had not used before first use."""
+    when a launch there succeeded; new regions are regions the intrusion touched (any event
+    outside the global services) that the account had not used before first use, None when
+    region use is unknown (`used_regions` None)."""
     attempts = [c for c in calls if c["outcome"] != "dry_run"]
     attempted = sorted({c["region"] for c in attempts})
     succeeded = sorted({c["region"] for c in attempts if c["outcome"] == "success"})
@@ -78,7 +72,7 @@ def run_instances(calls: list[dict[str, Any]], touched: set[str], used_regions: 
         "regions": succeeded,
         "attempted_regions": attempted,
         "failed_regions": sorted(set(attempted) - set(succeeded)),
-        "new_regions": sorted(touched - used_regions),
+        "new_regions": None if used_regions is None else sorted(touched - used_regions),
         "instances": instances,
         "instance_types": dict(sorted(types.items())),
         "failed_calls": len(failed),
@@ -105,72 +99,77 @@ def created_resources(ctx: Ctx) -> list[str]:
     return sorted(r["id"] for r in ctx.rows(CREATED_SQL) if r["id"])
 
 
-def used_regions(ctx: Ctx, before: datetime | None, accounts: list[str]) -> set[str]:
-    """Regions the account used before first use (DESIGN.md): a write other than through a
-    global service, or a bill."""
-    if before is None:
-        return set()
+def touched_regions(ctx: Ctx) -> set[str]:
+    """Regions the intrusion's events name, global services aside (they log in us-east-1
+    whatever region the caller works in)."""
     rows = ctx.rows(
-        """SELECT DISTINCT aws_region AS region FROM cloudtrail
-           WHERE event_time < $t AND read_only = false AND aws_region IS NOT NULL
-             AND NOT list_contains(CAST($globals AS VARCHAR[]), event_source)
-             AND (len(CAST($accounts AS VARCHAR[])) = 0
-                  OR list_contains(CAST($accounts AS VARCHAR[]),
-                                   coalesce(recipient_account_id, account_id)))
-           UNION
-           SELECT DISTINCT region FROM billing
-           WHERE usage_end <= $t AND region IS NOT NULL AND region <> ''
-             AND coalesce(cost, 0) <> 0
-             AND (len(CAST($accounts AS VARCHAR[])) = 0
-                  OR list_contains(CAST($accounts AS VARCHAR[]), account_id))""",
+        """SELECT DISTINCT aws_region AS region FROM inv_events
+           WHERE aws_region IS NOT NULL AND NOT is_global_source(event_source)"""
+    )
+    return {r["region"] for r in rows}
+
+
+def accounts(ctx: Ctx) -> list[str]:
+    """The accounts whose resources the intrusion's events touched (resource_account)."""
+    rows = ctx.rows(
+        """SELECT DISTINCT resource_account(recipient_account_id, account_id) AS a FROM inv_events
+           WHERE resource_account(recipient_account_id, account_id) IS NOT NULL ORDER BY 1"""
+    )
+    return [r["a"] for r in rows]
+
+
+def used_regions(ctx: Ctx, before: datetime | None, accounts: list[str]) -> set[str] | None:
+    """Regions the accounts used before first use (the vocabulary's `region_use`: a write other
+    than through a global service, or a bill, in the same account). None when region use is
+    unknown for any of them (less than a day of trail or billing before first use)."""
+    if before is None or not accounts:
+        return None
+    known = ctx.scalar(
+        """SELECT bool_and(region_use_known(a, CAST($t AS TIMESTAMPTZ)))
+           FROM (SELECT unnest(CAST($accounts AS VARCHAR[])) AS a)""",
         t=before,
-        globals=GLOBAL_SOURCES,
+        accounts=accounts,
+    )
+    if not known:
+        return None
+    rows = ctx.rows(
+        """SELECT DISTINCT region FROM region_use
+           WHERE list_contains(CAST($accounts AS VARCHAR[]), account_id)
+             AND first_use < CAST($t AS TIMESTAMPTZ)""",
+        t=before,
         accounts=accounts,
     )
     return {r["region"] for r in rows}
 
 
-# Services that log in us-east-1 whatever region the caller works in (DESIGN.md).
-GLOBAL_SOURCES = [
-    "iam.amazonaws.com",
-    "sts.amazonaws.com",
-    "organizations.amazonaws.com",
-    "cloudfront.amazonaws.com",
-    "route53.amazonaws.com",
-    "route53domains.amazonaws.com",
-    "support.amazonaws.com",
-    "health.amazonaws.com",
-    "signin.amazonaws.com",
-    "account.amazonaws.com",
-    "billing.amazonaws.com",
-    "ce.amazonaws.com",
-    "budgets.amazonaws.com",
-    "trustedadvisor.amazonaws.com",
-    "waf.amazonaws.com",
-    "globalaccelerator.amazonaws.com",
-    "sso.amazonaws.com",
-    "shield.amazonaws.com",
-    "notifications.amazonaws.com",
-    "artifact.amazonaws.com",
-    "pricing.amazonaws.com",
-]
-
+# The intrusion's instances' flows: by instance id where the format records it, and through
+# the instances' interfaces (the vocabulary's `instance_interface`) where it does not (version 2).
 FLOWS_SQL = r"""
-WITH f AS (
+WITH ifs AS (
+    SELECT account_id, instance_id, interface_id FROM instance_interface
+    WHERE list_contains(CAST($ids AS VARCHAR[]), instance_id)
+       OR list_contains(CAST($ids AS VARCHAR[]), interface_id)
+),
+mine AS (
+    SELECT v.*, coalesce(v.instance_id, i.instance_id) AS inst
+    FROM vpc_flows v LEFT JOIN ifs i
+      ON v.interface_id = i.interface_id AND coalesce(v.account_id, i.account_id) = i.account_id
+    WHERE list_contains(CAST($ids AS VARCHAR[]), v.instance_id)
+       OR list_contains(CAST($ids AS VARCHAR[]), v.interface_id)
+       OR i.interface_id IS NOT NULL
+),
+f AS (
     SELECT *, coalesce(flow_direction = 'egress',
                        list_contains(CAST($private AS VARCHAR[]), src_addr),
                        regexp_matches(src_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)'))
               AS outbound
-    FROM vpc_flows
-    WHERE list_contains(CAST($ids AS VARCHAR[]), instance_id)
-       OR list_contains(CAST($ids AS VARCHAR[]), interface_id)
+    FROM mine
 )
 SELECT CASE WHEN outbound THEN dst_addr ELSE src_addr END AS remote_addr,
        least(src_port, dst_port) AS port,
        protocol, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows,
        min(start_time) AS first, max(end_time) AS last,
-       list(DISTINCT instance_id ORDER BY instance_id) FILTER (WHERE instance_id LIKE 'i-%')
-           AS instances
+       list(DISTINCT inst ORDER BY inst) FILTER (WHERE inst LIKE 'i-%') AS instances
 FROM f
 GROUP BY ALL ORDER BY bytes DESC NULLS LAST, remote_addr, port
 LIMIT $limit
@@ -181,7 +180,7 @@ def flows(ctx: Ctx, ids: list[str], limit: int = 25) -> list[dict[str, Any]]:
     """Flow volume by remote address and port for the intrusion's instances and interfaces."""
     if not ids or not ctx.has_rows("vpc_flows"):
         return []
-    private = [r["ip"] for r in ctx.rows(PRIVATE_IPS_SQL, launches=LAUNCHES)]
+    private = [r["ip"] for r in ctx.rows(PRIVATE_IPS_SQL)]
     out = []
     for row in ctx.rows(FLOWS_SQL, ids=ids, private=private, limit=limit):
         row["first"], row["last"] = iso(row["first"]), iso(row["last"])

@@ -108,7 +108,12 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
         f"- Failed regions: {_list(run['failed_regions'], 20)}; "
         f"{run['failed_calls']} refused calls "
         f"({', '.join(f'{k} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
-        f"- New regions (never used before first use): {_list(run['new_regions'], 20)}",
+        "- New regions (never used before first use): "
+        + (
+            _list(run["new_regions"], 20)
+            if run["new_regions"] is not None
+            else "unknown (less than a day of evidence before first use)"
+        ),
         f"- {len(run['instances'])} instances: "
         + ", ".join(f"{t} ×{n}" for t, n in run["instance_types"].items()),
         "",

@@ -1,15 +1,19 @@
-"""Each event in one phase (DESIGN.md): AWS's and responders' actions by who made them, the
-attacker's by the most specific match, first match wins in the order below."""
+"""Each event in one phase (DESIGN.md, Phase names): AWS's and responders' actions by who made
+them (`aws_response`, `containment`, set where `inv_response` is built), the intruder's by the
+vocabulary's `attacker_phase` over the call's effect (`escalation_effect`), except that the
+first-use event opens the story as initial access. No list of event names lives here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import names
 from .context import Ctx, iso
 
+# DESIGN.md's phase names in story order: the one Python copy (figures order lanes by it); a
+# test holds it equal to DESIGN.md's list.
 PHASES = [
     "initial_access",
+    "execution",
     "discovery",
     "credential_access",
     "privilege_escalation",
@@ -22,49 +26,30 @@ PHASES = [
     "containment",
 ]
 
-READ_PREFIXES = "^(Describe|List|Get|Head|Lookup|Search|Scan|Check|Batch[A-Z][a-z]+Get)"
-_V = "CAST(${} AS VARCHAR[])"
+# The phases given by who acted (AWS, responders), not by the call.
+ACTOR_PHASES = ("aws_response", "containment")
 
-# Precedence: the front door, then what hides, escalates or persists (rarest, most telling),
-# then credentials, movement, data, impact; whatever only reads is discovery.
+# The effect of each call (escalation, persistence or NULL) and its phase. The columns are the
+# macros' inputs; events a service made for the principal (`invoked_by`) are phased like the
+# principal's own.
+EFFECT_SQL = """escalation_effect(e.event_source, e.event_name, e.principal_type, e.user_name,
+                                 e.account_id, e.policy_arn, e.request_parameters)"""
+
 CLASSIFY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE inv_events AS
-SELECT e.*, CASE
-    WHEN e.event_id = $first_id OR list_contains({_V.format("initial")}, e.event_name)
-        THEN 'initial_access'
-    WHEN list_contains({_V.format("evasion")}, e.event_name) THEN 'defense_evasion'
-    WHEN list_contains({_V.format("escalation")}, e.event_name) THEN 'privilege_escalation'
-    WHEN list_contains({_V.format("other_user")}, e.event_name)
-         AND coalesce(e.target_user_name, e.user_name) <> coalesce(e.user_name, '')
-        THEN 'privilege_escalation'
-    WHEN list_contains({_V.format("persistence")}, e.event_name) THEN 'persistence'
-    WHEN list_contains({_V.format("credential")}, e.event_name) THEN 'credential_access'
-    WHEN list_contains({_V.format("lateral")}, e.event_name) THEN 'lateral_movement'
-    WHEN list_contains({_V.format("exfiltration")}, e.event_name) THEN 'exfiltration'
-    WHEN list_contains({_V.format("impact")}, e.event_name) THEN 'impact'
-    WHEN coalesce(e.read_only, true) OR regexp_matches(e.event_name, $reads)
-        THEN 'discovery'
-    ELSE 'impact' END AS phase
-FROM inv_events e
+WITH x AS (SELECT e.*, {EFFECT_SQL} AS effect FROM inv_events e)
+SELECT x.*,
+       CASE WHEN x.event_id = $first_id THEN 'initial_access'
+            ELSE attacker_phase(x.event_source, x.event_name, x.read_only, x.effect) END AS phase
+FROM x
 """
 
 
 def classify(ctx: Ctx, first_event_id: str | None) -> None:
-    """Add a `phase` column to inv_events."""
-    ctx.run(
-        CLASSIFY_SQL,
-        first_id=first_event_id,
-        initial=names.INITIAL_ACCESS,
-        evasion=names.DEFENSE_EVASION,
-        escalation=names.PRIVILEGE_ESCALATION,
-        other_user=names.OTHER_USER_ESCALATION,
-        persistence=names.PERSISTENCE,
-        credential=names.CREDENTIAL_ACCESS,
-        lateral=names.LATERAL_MOVEMENT,
-        exfiltration=names.EXFILTRATION,
-        impact=names.IMPACT,
-        reads=READ_PREFIXES,
-    )
+    """Add `effect` and `phase` columns to inv_events (which must carry event_source,
+    event_name, read_only, principal_type, user_name, account_id, policy_arn and
+    request_parameters)."""
+    ctx.run(CLASSIFY_SQL, first_id=first_event_id)
 
 
 SUMMARY_SQL = """

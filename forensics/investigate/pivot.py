@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from ..errors import IndicatorNotFoundError
 from .context import Ctx
-from .names import LAUNCH_CALLS, MINTING
 
 INSTANCE_RE = r"i-[0-9a-fA-F]{8,17}"
 
@@ -84,27 +83,25 @@ def _from_key(ctx: Ctx, follow: Follow, key: str) -> None:
         return
     # A key minted in the evidence but never used: the story is its minter's.
     minters = ctx.rows(
-        """SELECT DISTINCT access_key_id, principal_arn, source_ip, source_is_ip, invoked_by
+        """SELECT DISTINCT access_key_id, principal_arn, source_ip,
+                  has_caller_network(source_is_ip, invoked_by, principal_type) AS caller_network
            FROM cloudtrail
-           WHERE list_contains(CAST($minting AS VARCHAR[]), event_name) AND outcome = 'success'
+           WHERE event_has('minting', event_source, event_name) AND outcome = 'success'
              AND (created_access_key_id = $k
-                  OR json_extract_string(response_elements, '$.credentials.accessKeyId') = $k)""",
-        minting=MINTING,
+                  OR json_extract_string(response_elements, '$.credentials.accessKeyId') = $k
+                  OR json_extract_string(response_elements, '$.roleCredentials.accessKeyId') = $k)""",
         k=key,
     )
     if not minters:
         raise IndicatorNotFoundError(f"access key {key} has no CloudTrail event in the case")
     _add_identities(follow, minters)
-    for row in minters:
-        if row["source_is_ip"] and not row["invoked_by"] and row["source_ip"] not in follow.seed_ips:
-            follow.seed_ips.append(row["source_ip"])
+    _add_seeds(follow, minters)
 
 
 def _from_principal(ctx: Ctx, follow: Follow, arn: str) -> None:
     rows = ctx.rows(
         """SELECT DISTINCT access_key_id, principal_arn FROM cloudtrail
-           WHERE (principal_arn = $a OR session_issuer_arn = $a)
-             AND coalesce(invoked_by, '') = ''""",
+           WHERE principal_arn = $a OR session_issuer_arn = $a""",
         a=arn,
     )
     if not rows:
@@ -123,15 +120,19 @@ def _from_ip(ctx: Ctx, follow: Follow, ip: str) -> None:
         follow.seed_ips.append(ip)
         return
     # An address only the network saw (a pool, a download host): pivot through the instances
-    # that talked to it, to whoever launched them.
+    # that talked to it (by instance id, or through their interfaces), to whoever launched them.
     instances = []
     if ctx.has_rows("vpc_flows"):
         instances = [
             r["instance_id"]
             for r in ctx.rows(
-                """SELECT DISTINCT instance_id FROM vpc_flows
-               WHERE (src_addr = $ip OR dst_addr = $ip) AND instance_id LIKE 'i-%'
-               ORDER BY 1""",
+                """SELECT DISTINCT coalesce(v.instance_id, l.instance_id) AS instance_id
+                   FROM vpc_flows v LEFT JOIN instance_interface l
+                     ON v.interface_id = l.interface_id
+                    AND coalesce(v.account_id, l.account_id) = l.account_id
+                   WHERE (v.src_addr = $ip OR v.dst_addr = $ip)
+                     AND coalesce(v.instance_id, l.instance_id) LIKE 'i-%'
+                   ORDER BY 1""",
                 ip=ip,
             )
         ]
@@ -141,21 +142,26 @@ def _from_ip(ctx: Ctx, follow: Follow, ip: str) -> None:
         raise IndicatorNotFoundError(f"address {ip} is not in the case's CloudTrail or flows")
 
 
+def _add_seeds(follow: Follow, rows: list[dict]) -> None:
+    """The callers' own addresses (never a service's acting for them: DESIGN.md)."""
+    for row in rows:
+        if row["caller_network"] and row["source_ip"] not in follow.seed_ips:
+            follow.seed_ips.append(row["source_ip"])
+
+
 def _launchers(ctx: Ctx, follow: Follow, instance: str) -> bool:
     rows = ctx.rows(
-        """SELECT DISTINCT access_key_id, principal_arn, source_ip, source_is_ip, invoked_by
+        """SELECT DISTINCT access_key_id, principal_arn, source_ip,
+                  has_caller_network(source_is_ip, invoked_by, principal_type) AS caller_network
            FROM cloudtrail
-           WHERE list_contains(CAST($launch AS VARCHAR[]), event_name) AND outcome = 'success'
+           WHERE event_has('launch', event_source, event_name) AND outcome = 'success'
+             AND is_principal_action(principal_type)
              AND (list_contains(instance_ids, $i)
                   OR contains(CAST(response_elements AS VARCHAR), $i))""",
-        launch=LAUNCH_CALLS,
         i=instance,
     )
-    rows = [r for r in rows if r["source_is_ip"] and not r["invoked_by"]]
     _add_identities(follow, rows)
-    for row in rows:
-        if row["source_ip"] not in follow.seed_ips:
-            follow.seed_ips.append(row["source_ip"])
+    _add_seeds(follow, rows)
     return bool(rows)
 
 
@@ -173,30 +179,111 @@ def _from_instance(ctx: Ctx, follow: Follow, instance: str) -> None:
 
 
 def minted(ctx: Ctx) -> list[dict[str, str]]:
-    """Credentials and users the attributed events (temp table inv_events) created."""
+    """Credentials and users the attributed events (temp table inv_events) created: the
+    vocabulary's minting calls, and users (whose later keys and sessions are the intrusion's)."""
     return ctx.rows(
-        """SELECT event_time, event_name, event_id, access_key_id AS by_key,
-                  CASE WHEN event_name = 'CreateAccessKey' THEN created_access_key_id
-                       ELSE json_extract_string(response_elements, '$.credentials.accessKeyId')
+        """WITH m AS (SELECT *, api_of(event_source, event_name) AS api FROM inv_events
+                      WHERE outcome = 'success'
+                        AND (event_has('minting', event_source, event_name)
+                             OR api_of(event_source, event_name) = 'iam:CreateUser'))
+           SELECT event_time, event_name, event_id, access_key_id AS by_key,
+                  CASE WHEN api = 'iam:CreateAccessKey'
+                       THEN coalesce(created_access_key_id,
+                                     json_extract_string(response_elements, '$.accessKey.accessKeyId'))
+                       ELSE coalesce(json_extract_string(response_elements, '$.credentials.accessKeyId'),
+                                     json_extract_string(response_elements,
+                                                         '$.roleCredentials.accessKeyId'))
                   END AS key,
-                  CASE WHEN event_name = 'CreateAccessKey'
+                  CASE WHEN api = 'iam:CreateAccessKey'
                        THEN coalesce(json_extract_string(response_elements,
                                                          '$.accessKey.userName'),
                                      target_user_name, user_name)
-                       WHEN event_name = 'CreateUser' THEN target_user_name END AS user_name,
-                  CASE WHEN event_name = 'CreateUser'
+                       WHEN api = 'iam:CreateUser' THEN target_user_name END AS user_name,
+                  CASE WHEN api = 'iam:CreateUser'
                        THEN json_extract_string(response_elements, '$.user.arn')
-                       WHEN event_name LIKE 'AssumeRole%'
-                       THEN json_extract_string(response_elements, '$.assumedRoleUser.arn')
-                       WHEN event_name = 'GetFederationToken'
-                       THEN json_extract_string(response_elements, '$.federatedUser.arn')
+                       ELSE coalesce(json_extract_string(response_elements, '$.assumedRoleUser.arn'),
+                                     json_extract_string(response_elements, '$.federatedUser.arn'))
                   END AS arn
-           FROM inv_events
-           WHERE outcome = 'success' AND (list_contains(CAST($minting AS VARCHAR[]), event_name)
-                                          OR event_name = 'CreateUser')
-           ORDER BY event_time, event_id""",
-        minting=MINTING,
+           FROM m
+           ORDER BY event_time, event_id"""
     )
+
+
+# DESIGN.md, Acting for a principal: a stack's resources belong to whoever made the CreateStack
+# or UpdateStack that precedes them. For each of the intrusion's stack calls, the events
+# CloudFormation made for the same principal (`invokedBy`, or the stack's service role) after it
+# and before that principal's next stack call, and AWS's own events that name the stack, within
+# a day (a stack that has not settled in a day is not what these events are).
+STACK_SQL = """
+WITH ours AS (
+    SELECT event_time AS t, principal_arn AS creator,
+           json_extract_string(request_parameters, '$.roleARN') AS role_arn,
+           json_extract_string(request_parameters, '$.stackName') AS stack_name,
+           coalesce(json_extract_string(response_elements, '$.stackId'),
+                    json_extract_string(request_parameters, '$.stackName')) AS stack_id,
+           resource_account(recipient_account_id, account_id) AS account
+    FROM inv_events
+    WHERE outcome = 'success'
+      AND api_of(event_source, event_name) IN ('cloudformation:CreateStack', 'cloudformation:UpdateStack')
+),
+calls AS (   -- every stack call, the owner's too: a resource belongs to the nearest one before it
+    SELECT event_time AS t, principal_arn AS creator,
+           json_extract_string(request_parameters, '$.roleARN') AS role_arn
+    FROM cloudtrail
+    WHERE event_source = 'cloudformation.amazonaws.com' AND outcome = 'success'
+      AND event_name IN ('CreateStack', 'UpdateStack')
+),
+cand AS (
+    SELECT rowid AS rid, event_id, event_time, principal_arn, session_issuer_arn, principal_type,
+           invoked_by, CAST(request_parameters AS VARCHAR) AS params,
+           resource_account(recipient_account_id, account_id) AS account
+    FROM cloudtrail
+    WHERE event_time >= (SELECT min(t) FROM ours)
+      AND event_time <= (SELECT max(t) FROM ours) + INTERVAL 1 DAY
+      AND (invoked_by = 'cloudformation.amazonaws.com' OR is_service_event(principal_type))
+      AND event_source <> 'cloudformation.amazonaws.com'
+      AND (CAST($to AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($to AS TIMESTAMPTZ))
+)
+SELECT DISTINCT c.rid FROM cand c JOIN ours s
+  ON c.account = s.account AND c.event_time >= s.t AND c.event_time <= s.t + INTERVAL 1 DAY
+WHERE c.event_id NOT IN (SELECT event_id FROM inv_events)
+  AND (
+      -- AWS's or CloudFormation's call naming the stack (its ARN, or its name as a value)
+      (s.stack_id IS NOT NULL AND contains(c.params, s.stack_id))
+      OR (s.stack_name IS NOT NULL AND contains(c.params, '"' || s.stack_name || '"'))
+      -- CloudFormation acting for the creator, or through the stack's service role, with no
+      -- later stack call by the same principal in between
+      OR (c.invoked_by = 'cloudformation.amazonaws.com'
+          AND (c.principal_arn = s.creator OR c.session_issuer_arn = s.role_arn)
+          AND NOT EXISTS (SELECT 1 FROM calls k
+                          WHERE k.t > s.t AND k.t <= c.event_time
+                            AND (k.creator = c.principal_arn
+                                 OR k.role_arn = c.session_issuer_arn)))
+  )
+"""
+
+
+def stack_events(ctx: Ctx) -> int:
+    """Add to inv_events what the intrusion's CloudFormation stacks made (users, keys,
+    instances: followed like its own); returns how many events were added."""
+    from .attribution import COLUMNS  # attribution imports this module
+
+    if not ctx.scalar(
+        """SELECT count(*) FROM inv_events WHERE outcome = 'success'
+           AND api_of(event_source, event_name) IN ('cloudformation:CreateStack',
+                                                    'cloudformation:UpdateStack')"""
+    ):
+        return 0
+    rids = [r["rid"] for r in ctx.rows(STACK_SQL, to=ctx.scope.to_time)]
+    if not rids:
+        return 0
+    ctx.run(
+        f"""INSERT INTO inv_events BY NAME
+            SELECT {COLUMNS}, principal_arn AS ident, true AS fresh, 'intrusion' AS actor
+            FROM cloudtrail WHERE list_contains(CAST($rids AS BIGINT[]), rowid)""",
+        rids=rids,
+    )
+    return len(rids)
 
 
 def follow_minted(follow: Follow, found: list[dict]) -> bool:
@@ -204,7 +291,7 @@ def follow_minted(follow: Follow, found: list[dict]) -> bool:
     grew = False
     for row in found:
         key, arn = row["key"], row["arn"]
-        if row["event_name"] == "CreateUser":
+        if row["event_name"] == "CreateUser":  # a user: its keys and sessions are followed
             if arn and arn not in follow.fresh_arns:
                 follow.fresh_arns.append(arn)
                 grew = True

@@ -22,6 +22,10 @@ PREDICATES = {
     "instance": "(session_name = $e OR list_contains(instance_ids, $e))",
     "region": "aws_region = $e",
 }
+# An instance's flows: those naming it, and those on its interfaces (version 2 records name no
+# instance: the vocabulary's `instance_interface`).
+INSTANCE_FLOWS = """(instance_id = $e OR interface_id IN
+    (SELECT l.interface_id FROM instance_interface l WHERE l.instance_id = $e))"""
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 # What "newly observed" compares, per kind: (label, expression).
 NOVELTY = [
@@ -120,7 +124,7 @@ def _profile(ctx: Ctx, entity: str, kind: str, from_time, to_time, baseline_days
 def _flow_span(ctx: Ctx, entity: str, kind: str):
     if kind not in ("instance", "ip") or not ctx.has_rows("vpc_flows"):
         return None
-    col = "instance_id = $e" if kind == "instance" else "(src_addr = $e OR dst_addr = $e)"
+    col = INSTANCE_FLOWS if kind == "instance" else "(src_addr = $e OR dst_addr = $e)"
     row = ctx.one(f"SELECT min(start_time) AS a, max(end_time) AS b FROM vpc_flows WHERE {col}", e=entity)
     return (row["a"], row["b"]) if row and row["a"] else None
 
@@ -185,7 +189,9 @@ def _flows(ctx: Ctx, entity: str, kind: str, start, end) -> list[dict[str, Any]]
                                    regexp_matches(src_addr,
                                    '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)'))
                           AS outbound
-                FROM vpc_flows WHERE instance_id = $e AND start_time <= $t AND end_time >= $s)
+                FROM vpc_flows WHERE """
+        + INSTANCE_FLOWS
+        + r""" AND start_time <= $t AND end_time >= $s)
             SELECT CASE WHEN outbound THEN dst_addr ELSE src_addr END AS remote_addr,
                    least(src_port, dst_port) AS port,
                    protocol, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows,

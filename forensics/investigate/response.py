@@ -9,38 +9,45 @@ from datetime import datetime
 from typing import Any
 
 from .context import Ctx, iso
-from .names import QUARANTINE_INLINE, QUARANTINE_PREFIX, SIGN_IN
 
 RESPONSE_COLUMNS = """event_time, event_id, event_name, event_source, aws_region, source_ip,
     user_agent, principal_type, principal_arn, access_key_id, outcome, read_only,
     instance_ids, target_user_name, policy_arn, request_parameters"""
 
+# AWS's quarantine of an exposed key (DESIGN.md: aws_response, by who made it): the
+# vocabulary's quarantine call, made by AWS itself, that succeeded (a denied attach is not a
+# quarantine), on one of the intrusion's users in that user's own account (a namesake in
+# another account is someone else).
 QUARANTINE_SQL = f"""
 SELECT {RESPONSE_COLUMNS}, 'aws_response' AS phase, 'aws' AS actor FROM cloudtrail
-WHERE event_source = 'iam.amazonaws.com' AND outcome = 'success'
-  AND ((event_name IN ('AttachUserPolicy', 'AttachGroupPolicy', 'AttachRolePolicy')
-        AND starts_with(coalesce(policy_arn, ''), $prefix))
-       OR (event_name = 'PutUserPolicy'
-           AND list_contains(CAST($inline AS VARCHAR[]),
-                             json_extract_string(request_parameters, '$.policyName'))))
-  AND list_contains(CAST($users AS VARCHAR[]), target_user_name)
+WHERE is_quarantine_call(event_source, event_name, policy_arn, request_parameters)
+  AND outcome = 'success'
+  AND (is_service_event(principal_type) OR invoked_by = 'AWS Internal' OR source_ip = 'AWS Internal')
+  AND list_contains(CAST($users AS VARCHAR[]),
+                    resource_account(recipient_account_id, account_id) || '/' || target_user_name)
   AND event_time >= CAST($since AS TIMESTAMPTZ)
   AND (CAST($until AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($until AS TIMESTAMPTZ))
 """
 
-# Other principals' events after first use that name one of the intrusion's resources.
+# DESIGN.md, Attribution: responders are other principals acting after first use on the
+# intrusion's resources (its users in their account, its instances, keys and named resources),
+# or principals the analyst lists. Never the intruder: not its principals, keys or addresses
+# (its own teardown is defense evasion, phased with its events); never AWS's services; never
+# sign-in plumbing alone.
 RESPONDER_SQL = f"""
 SELECT {RESPONSE_COLUMNS}, 'containment' AS phase, 'responder' AS actor FROM cloudtrail
 WHERE event_time >= CAST($since AS TIMESTAMPTZ)
   AND (CAST($until AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($until AS TIMESTAMPTZ))
-  AND coalesce(principal_type, '') NOT IN ('AWSService', '')
-  AND coalesce(invoked_by, '') = ''
-  AND NOT list_contains(CAST($intruders AS VARCHAR[]), coalesce(principal_arn, ''))
+  AND is_principal_action(principal_type) AND principal_arn IS NOT NULL
+  AND NOT list_contains(CAST($intruders AS VARCHAR[]), principal_arn)
   AND NOT list_contains(CAST($keys AS VARCHAR[]), coalesce(access_key_id, ''))
-  AND NOT list_contains(CAST($signin AS VARCHAR[]), event_name)
+  AND NOT list_contains(CAST($addresses AS VARCHAR[]), coalesce(source_ip, ''))
+  AND event_id NOT IN (SELECT event_id FROM inv_events)
+  AND NOT event_has('sign_in', event_source, event_name)
   AND (list_contains(CAST($responders AS VARCHAR[]), principal_arn)
        OR list_contains(CAST($responders AS VARCHAR[]), session_issuer_arn)
-       OR list_contains(CAST($users AS VARCHAR[]), target_user_name)
+       OR list_contains(CAST($users AS VARCHAR[]),
+                        resource_account(recipient_account_id, account_id) || '/' || target_user_name)
        OR list_has_any(instance_ids, CAST($instances AS VARCHAR[]))
        OR ($pattern <> '' AND regexp_matches(CAST(request_parameters AS VARCHAR), $pattern)))
 """
@@ -54,8 +61,10 @@ def build(
     keys: list[str],
     instances: list[str],
     tokens: list[str],
+    addresses: list[str] = (),
 ) -> None:
-    """Fill `inv_response`: the quarantine, then responders' work on our resources."""
+    """Fill `inv_response`: the quarantine, then responders' work on our resources. `users`
+    are `account/user name` pairs; `addresses` the intruder's own."""
     since = first_use or datetime(1970, 1, 1)
     until = ctx.scope.to_time
     pattern = "|".join(f'"{re.escape(t)}"' for t in sorted(set(tokens)) if t)
@@ -64,14 +73,12 @@ def build(
             {QUARANTINE_SQL}
             UNION ALL BY NAME
             {RESPONDER_SQL}""",
-        prefix=QUARANTINE_PREFIX,
-        inline=QUARANTINE_INLINE,
         users=users,
         since=since,
         until=until,
         intruders=intruders,
         keys=keys,
-        signin=SIGN_IN,
+        addresses=list(addresses),
         responders=list(ctx.scope.responders),
         instances=instances,
         pattern=pattern,
@@ -79,14 +86,19 @@ def build(
 
 
 def quarantine(ctx: Ctx) -> dict[str, Any] | None:
-    row = ctx.one("""SELECT event_time, coalesce(policy_arn,
+    row = ctx.one("""SELECT event_time, event_name, coalesce(policy_arn,
                             json_extract_string(request_parameters, '$.policyName')) AS policy,
                             target_user_name AS user_name
                      FROM inv_response WHERE phase = 'aws_response'
                      ORDER BY event_time LIMIT 1""")
     if not row:
         return None
-    return {"time": iso(row["event_time"]), "policy": row["policy"], "user_name": row["user_name"]}
+    return {
+        "time": iso(row["event_time"]),
+        "policy": row["policy"],
+        "user_name": row["user_name"],
+        "event_name": row["event_name"],
+    }
 
 
 def health(ctx: Ctx, keys: list[str], principals: list[str]) -> list[dict[str, Any]]:
@@ -139,7 +151,7 @@ def still_running(ctx: Ctx, instances: list[str]) -> list[str]:
         r["i"]
         for r in ctx.rows(
             """SELECT DISTINCT unnest(instance_ids) AS i FROM cloudtrail
-           WHERE event_name = 'TerminateInstances' AND outcome = 'success'
+           WHERE api_of(event_source, event_name) = 'ec2:TerminateInstances' AND outcome = 'success'
              AND list_has_any(instance_ids, CAST($ids AS VARCHAR[]))""",
             ids=instances,
         )

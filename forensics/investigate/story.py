@@ -15,26 +15,6 @@ from .cost import incident_cost
 
 MAX_HOPS = 8  # minted credentials followed this many generations deep
 
-# Attempts to gain privilege or a new identity (Rhino's IAM methods, detections.md §1.2):
-# identities, keys, logins, policies and group membership. PassRole is never logged.
-ESCALATION = [
-    "AddUserToGroup",
-    "AttachGroupPolicy",
-    "AttachRolePolicy",
-    "AttachUserPolicy",
-    "CreateAccessKey",
-    "CreateLoginProfile",
-    "CreatePolicyVersion",
-    "CreateRole",
-    "CreateUser",
-    "PutGroupPolicy",
-    "PutRolePolicy",
-    "PutUserPolicy",
-    "SetDefaultPolicyVersion",
-    "UpdateAssumeRolePolicy",
-    "UpdateLoginProfile",
-]
-
 
 def investigate(
     con: duckdb.DuckDBPyConnection,
@@ -86,10 +66,17 @@ def investigate_with_events(
 def follow_and_attribute(ctx: Ctx, follow: pivot.Follow) -> tuple[list[str], str]:
     """Attribute, follow what the attributed events minted, repeat until nothing new."""
     for _ in range(MAX_HOPS):
-        ips, how = attribution.build_events(ctx, follow)
+        ips, how = _attribute(ctx, follow)
         if not pivot.follow_minted(follow, pivot.minted(ctx)):
             return ips, how
-    return attribution.build_events(ctx, follow)
+    return _attribute(ctx, follow)
+
+
+def _attribute(ctx: Ctx, follow: pivot.Follow) -> tuple[list[str], str]:
+    """The intrusion's events, plus what its CloudFormation stacks made for it."""
+    ips, how = attribution.build_events(ctx, follow)
+    pivot.stack_events(ctx)
+    return ips, how
 
 
 def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
@@ -103,11 +90,12 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
         ctx.one("""SELECT list(DISTINCT principal_arn ORDER BY principal_arn) AS principals,
                               list(DISTINCT access_key_id ORDER BY access_key_id)
                                   FILTER (WHERE access_key_id IS NOT NULL) AS keys,
-                              list(DISTINCT user_name ORDER BY user_name)
+                              list(DISTINCT identity_account(account_id, principal_arn,
+                                                             recipient_account_id)
+                                            || '/' || user_name)
                                   FILTER (WHERE principal_type = 'IAMUser') AS users,
-                              list(DISTINCT coalesce(recipient_account_id, account_id))
-                                  FILTER (WHERE coalesce(recipient_account_id, account_id)
-                                          IS NOT NULL) AS accounts,
+                              any_value(identity_account(account_id, principal_arn,
+                                                         recipient_account_id)) AS account,
                               min(event_time) AS start, max(event_time) AS "end",
                               count(*) AS events
                        FROM inv_events""")
@@ -115,28 +103,25 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
     )
     principals = facts.get("principals") or []
     keys = sorted(set(facts.get("keys") or []) | set(follow.keys()))
-    users = sorted(
-        set(facts.get("users") or []) | {d["user_name"] for d in follow.derived if d.get("user_name")}
-    )
+    users = sorted(set(facts.get("users") or []) | _derived_users(ctx, follow, facts.get("account")))
+    # Addresses are the callers' own: a service acting for the principal (`invokedBy`) writes
+    # its own name there (DESIGN.md, Acting for a principal).
     source_ips = [
         r["source_ip"]
         for r in ctx.rows(
-            """SELECT source_ip FROM inv_events GROUP BY source_ip
-           ORDER BY min(event_time), source_ip"""
+            """SELECT source_ip FROM inv_events
+               WHERE has_caller_network(source_is_ip, invoked_by, principal_type)
+               GROUP BY source_ip ORDER BY min(event_time), source_ip"""
         )
     ]
 
     calls = impact.launches(ctx)
-    used = impact.used_regions(ctx, first_time, facts.get("accounts") or [])
-    touched = {
-        r["region"]
-        for r in ctx.rows("SELECT DISTINCT aws_region AS region FROM inv_events WHERE aws_region IS NOT NULL")
-    }
-    run = impact.run_instances(calls, touched, used)
+    used = impact.used_regions(ctx, first_time, impact.accounts(ctx))
+    run = impact.run_instances(calls, impact.touched_regions(ctx), used)
     instances = run["instances"]
     created = impact.created_resources(ctx)
     tokens = keys + instances + created + _named_resources(ctx)
-    response.build(ctx, first_time, users, principals, keys, instances, tokens)
+    response.build(ctx, first_time, users, principals, keys, instances, tokens, source_ips)
 
     quarantine = response.quarantine(ctx)
     contained = response.containment(ctx)
@@ -222,7 +207,26 @@ def _key_first_seen(ctx: Ctx, follow: pivot.Follow, first: dict[str, Any] | None
     return ctx.scalar("SELECT min(event_time) FROM cloudtrail WHERE access_key_id = $k", k=key)
 
 
+def _derived_users(ctx: Ctx, follow: pivot.Follow, account: str | None) -> set[str]:
+    """`account/user` for the users whose keys the intrusion minted or that it created, in the
+    account of the call that made them."""
+    out = set()
+    for d in follow.derived:
+        if not d.get("user_name"):
+            continue
+        acct = ctx.scalar(
+            """SELECT identity_account(account_id, principal_arn, recipient_account_id)
+               FROM inv_events WHERE event_time = $t AND event_name = $n LIMIT 1""",
+            t=d["time"],
+            n=d["event_name"],
+        )
+        out.add(f"{acct or account}/{d['user_name']}")
+    return out
+
+
 def _escalation(ctx: Ctx) -> dict[str, Any]:
+    """DESIGN.md, Privilege escalation, by effect: calls whose `effect` is escalation (a key
+    minted for oneself is persistence). Failures (limits, throttling) are not denials."""
     row = (
         ctx.one(
             """SELECT count(*) AS total,
@@ -231,8 +235,7 @@ def _escalation(ctx: Ctx) -> dict[str, Any]:
                   count(*) FILTER (WHERE outcome = 'dry_run') AS dry_run,
                   count(*) FILTER (WHERE outcome = 'failed') AS failed,
                   list(DISTINCT event_name ORDER BY event_name) AS names
-           FROM inv_events WHERE list_contains(CAST($names AS VARCHAR[]), event_name)""",
-            names=ESCALATION,
+           FROM inv_events WHERE effect = 'escalation'"""
         )
         or {}
     )
@@ -247,18 +250,20 @@ def _escalation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _named_resources(ctx: Ctx) -> list[str]:
-    """Key pairs, security groups and launch templates the intrusion made: responders'
-    clean-up names them."""
+    """Key pairs, security groups, launch templates and stacks the intrusion made (what its
+    successful Create/Import calls name): responders' clean-up names them."""
     rows = ctx.rows(
         """SELECT DISTINCT unnest([
                json_extract_string(request_parameters, '$.keyName'),
                json_extract_string(response_elements, '$.groupId'),
+               json_extract_string(response_elements, '$.stackId'),
+               CASE WHEN event_source = 'cloudformation.amazonaws.com'
+                    THEN json_extract_string(request_parameters, '$.stackName') END,
                regexp_extract(CAST(response_elements AS VARCHAR),
                               '"launchTemplateId"\\s*:\\s*"(lt-[0-9a-f]+)"', 1)]) AS v
            FROM inv_events
-           WHERE outcome = 'success' AND event_name IN
-                 ('CreateKeyPair', 'ImportKeyPair', 'CreateSecurityGroup',
-                  'CreateLaunchTemplate')"""
+           WHERE outcome = 'success' AND NOT read_only
+             AND regexp_matches(event_name, '^(Create|Import)')"""
     )
     return [r["v"] for r in rows if r["v"]]
 

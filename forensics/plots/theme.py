@@ -20,6 +20,7 @@ PHASES: tuple[str, ...] = tuple(_PHASE_ORDER)  # DESIGN.md's phase names, in sto
 
 PHASE_COLORS: dict[str, str] = {
     "initial_access": "#1f77b4",
+    "execution": "#393b79",
     "discovery": "#17becf",
     "credential_access": "#9467bd",
     "privilege_escalation": "#d62728",

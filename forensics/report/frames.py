@@ -109,23 +109,16 @@ def instance_flows(
     """An instance's flows per bucket and remote endpoint (`bucket`, `remote_addr`,
     `remote_port`, `protocol`, `direction`, `bytes`, `packets`, `flows`).
 
-    The instance's interfaces are those its flow records name, plus those its RunInstances
-    response lists (version 2 records carry no instance id). The remote side is given by
+    The instance's interfaces are the vocabulary's `instance_interface` (its RunInstances
+    response, interface calls, GuardDuty's details, flows that name it): version 2 records
+    carry no instance id. The remote side is given by
     `flow_direction` when the format records it; otherwise the
     instance's side is its interface's address, the one present in every flow of the
     interface (flow logs record both directions).
     """
     sql = f"""
-        WITH launch_items AS (
-            SELECT unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
-            FROM cloudtrail
-            WHERE event_name = 'RunInstances' AND list_contains(instance_ids, $instance_id)
-        ), enis AS (
-            SELECT unnest(json_extract_string(
-                       item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS interface_id
-            FROM launch_items WHERE json_extract_string(item, '$.instanceId') = $instance_id
-            UNION
-            SELECT interface_id FROM vpc_flows WHERE instance_id = $instance_id
+        WITH enis AS (
+            SELECT interface_id FROM instance_interface WHERE instance_id = $instance_id
         ), mine AS (
             SELECT * FROM vpc_flows
             WHERE interface_id IN (SELECT interface_id FROM enis)
@@ -222,8 +215,7 @@ def instance_lifetimes(case: Case, instance_ids: Sequence[str]) -> pl.DataFrame:
             SELECT unnest(instance_ids) AS instance, aws_region AS region, instance_type,
                    event_time, source_ip
             FROM cloudtrail
-            WHERE outcome = 'success' AND event_name IN ('RunInstances', 'CreateFleet',
-                  'RequestSpotInstances', 'RunScheduledInstances')
+            WHERE outcome = 'success' AND event_has('launch', event_source, event_name)
               AND list_has_any(instance_ids, $ids::VARCHAR[])
         ), ended AS (
             SELECT instance, min(event_time) AS terminated

@@ -34,8 +34,8 @@ TIMELINE_SCHEMA: dict[str, Any] = {
 _INTRUSION_SQL = """
 CREATE OR REPLACE TEMP TABLE inv_events AS
 SELECT event_time, event_id, event_name, event_source, aws_region, source_ip, user_agent,
-       principal_arn, access_key_id, user_name, target_user_name, read_only, outcome,
-       error_code, instance_ids, policy_arn
+       principal_type, principal_arn, account_id, access_key_id, user_name, target_user_name,
+       read_only, outcome, error_code, instance_ids, policy_arn, request_parameters
 FROM cloudtrail
 WHERE (list_contains($keys::VARCHAR[], access_key_id)
        OR list_contains($arns::VARCHAR[], principal_arn))
@@ -121,7 +121,7 @@ def _response_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
                 "source": "cloudtrail",
                 "phase": "aws_response",
                 "actor": "AWS",
-                "action": "AttachUserPolicy",
+                "action": quarantine.get("event_name") or "AttachUserPolicy",
                 "target": quarantine.get("user_name"),
                 "outcome": "success",
                 "detail": quarantine.get("policy"),
@@ -210,8 +210,7 @@ UNION ALL
 SELECT ev.source_ip, 'address', i.id, 'instance', 'launched', count(*), min(ev.event_time)
 FROM ev JOIN (SELECT unnest($instances::VARCHAR[]) AS id) i
   ON contains(CAST(ev.response_elements AS VARCHAR), '"' || i.id || '"')
-WHERE ev.outcome = 'success' AND ev.event_name IN ('RunInstances', 'CreateFleet',
-      'RequestSpotInstances', 'RunScheduledInstances', 'RequestSpotFleet')
+WHERE ev.outcome = 'success' AND event_has('launch', ev.event_source, ev.event_name)
 GROUP BY ALL
 ORDER BY t, src, dst
 """

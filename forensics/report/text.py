@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..investigate.context import iso, parse_time
+from ..investigate.phases import ACTOR_PHASES
 
 
 def fmt_time(value: Any) -> str:
@@ -56,7 +57,7 @@ def _indicator(story: dict[str, Any]) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ind.items() if v) or "the indicator"
 
 
-_RESPONSE = ("aws_response", "containment")
+_RESPONSE = ACTOR_PHASES
 
 
 def headline(story: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@
 --                       control plane (SSM, ECS Exec, EC2 Instance Connect, serial console)
 --          code_change  may replace the code compute runs (Lambda code or layers, instance user
 --                       data): the detection checks the request names code
+--          logging_off  a trail stops recording (coverage: a gap until it resumes)
+--          logging_on   a trail records again (its phase is the fallback's: a write is impact)
 CREATE OR REPLACE TEMP TABLE vocab_event (api VARCHAR PRIMARY KEY, phase VARCHAR NOT NULL, tags VARCHAR[] NOT NULL);
 INSERT INTO vocab_event VALUES
     -- initial access: the front door
@@ -154,8 +156,10 @@ INSERT INTO vocab_event VALUES
     ('ec2:ImportKeyPair',                            'persistence',          []),
     ('ec2:CreateKeyPair',                            'persistence',          []),
     -- defense evasion: logging and detection turned off, tracks covered
-    ('cloudtrail:StopLogging',                       'defense_evasion',      []),
-    ('cloudtrail:DeleteTrail',                       'defense_evasion',      []),
+    ('cloudtrail:StopLogging',                       'defense_evasion',      ['logging_off']),
+    ('cloudtrail:DeleteTrail',                       'defense_evasion',      ['logging_off']),
+    ('cloudtrail:StartLogging',                      'impact',               ['logging_on']),
+    ('cloudtrail:CreateTrail',                       'impact',               ['logging_on']),
     ('cloudtrail:UpdateTrail',                       'defense_evasion',      []),
     ('cloudtrail:PutEventSelectors',                 'defense_evasion',      []),
     ('cloudtrail:PutInsightSelectors',               'defense_evasion',      []),
@@ -213,6 +217,7 @@ INSERT INTO vocab_event VALUES
     ('autoscaling:DeleteAutoScalingGroup',           'defense_evasion',      ['containment', 'teardown']),
     ('lambda:PutFunctionConcurrency20171031',        'defense_evasion',      ['containment', 'teardown']),
     ('lambda:DeleteFunction20150331',                'defense_evasion',      ['containment', 'teardown']),
+    ('cloudformation:DeleteStack',                   'defense_evasion',      ['containment', 'teardown']),
     -- exfiltration: data read or shared out
     ('s3:GetObject',                                 'exfiltration',         []),
     ('s3:CopyObject',                                'exfiltration',         []),

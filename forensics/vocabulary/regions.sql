@@ -16,7 +16,9 @@ WITH writes AS (
     GROUP BY ALL
 ),
 billed AS (
-    SELECT account_id, region, min(usage_start) AS first_billed
+    -- a line is evidence of use once its period is over: the hour that holds first use may
+    -- be billing the intrusion's own launches
+    SELECT account_id, region, min(usage_end) AS first_billed
     FROM billing
     WHERE cost > 0 AND coalesce(region, '') NOT IN ('', 'global')
     GROUP BY ALL

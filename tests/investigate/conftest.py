@@ -8,7 +8,7 @@ import pytest
 
 import forensics
 
-from . import chain
+from . import chain, incidents
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +20,21 @@ def chain_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
         report = case.load([evidence], on_problem=lambda line: None)
     assert report.rejected == 0
     return path
+
+
+@pytest.fixture(scope="session")
+def incidents_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small intrusions of `incidents.py` (three accounts, one version 2 flow log)."""
+    root = tmp_path_factory.mktemp("incidents")
+    evidence = incidents.build(root / "evidence")
+    path = root / "case.duckdb"
+    with forensics.Case(path) as case:
+        report = case.load([evidence], on_problem=lambda line: None)
+    assert report.rejected == 0
+    assert case_tables(path)["vpc_flows"] == 18
+    return path
+
+
+def case_tables(path: Path) -> dict[str, int]:
+    with forensics.Case(path, read_only=True) as case:
+        return case.tables()

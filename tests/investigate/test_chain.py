@@ -99,7 +99,10 @@ def test_phases_place_the_chain(story: dict) -> None:
     assert phases["impact"]["events"] == 2
     assert phases["containment"]["events"] == 4
     esc = story["escalation_attempts"]
-    assert (esc["total"], esc["succeeded"], esc["denied"]) == (5, 5, 0)
+    # By effect: three keys minted for other users and an admin policy on another; CreateUser
+    # gives the caller nothing by itself (persistence).
+    assert (esc["total"], esc["succeeded"], esc["denied"]) == (4, 4, 0)
+    assert esc["event_names"] == ["AttachUserPolicy", "CreateAccessKey"]
 
 
 def test_containment_and_what_still_runs(story: dict) -> None:

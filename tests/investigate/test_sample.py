@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import forensics
+from forensics.investigate import api
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +64,28 @@ def test_instances_and_types(story: dict, ground_truth: dict) -> None:
     assert run["instance_types"] == ground_truth["instance_type_counts"]
 
 
-def test_escalation_attempts(story: dict, ground_truth: dict) -> None:
+def test_escalation_attempts(story: dict, ground_truth: dict, sample_case: Path) -> None:
+    # DESIGN.md judges escalation by effect; the generator records what it meant each attempt to
+    # be: admin on itself, a key for the CI user, an inline admin policy and a new default policy
+    # version are escalation; the key and login the user tried to make for itself, and CreateUser,
+    # are persistence, denied, and stay in the story in that phase.
     esc, truth = story["escalation_attempts"], ground_truth["escalation_attempts"]
-    assert esc["event_names"] == truth["event_names"]
-    assert (esc["total"], esc["denied"], esc["succeeded"]) == (
+    assert esc["event_names"] == truth["event_names"] == [
+        "AttachUserPolicy",
+        "CreateAccessKey",
+        "CreatePolicyVersion",
+        "PutUserPolicy",
+    ]
+    assert (esc["total"], esc["denied"], esc["succeeded"], esc["failed"]) == (
         truth["total"],
         truth["denied"],
         truth["succeeded"],
-    )
+        truth["failed"],
+    ) == (4, 4, 0, 0)
+    with forensics.Case(sample_case, read_only=True) as case:
+        _, events = api.timeline(case.con, access_key=ground_truth["leaked_access_key"])
+    kept = events.filter((pl.col("phase") == "persistence") & (pl.col("outcome") == "denied"))
+    assert sorted(kept["action"]) == ["CreateAccessKey", "CreateLoginProfile", "CreateUser"]
     phases = {p["phase"] for p in story["phases"]}
     assert {
         "initial_access",
@@ -138,6 +154,15 @@ def test_coverage_names_the_sources_and_the_flowless_regions(story: dict, loaded
     # Flow logs exist only in us-east-1, us-west-2, ap-south-1 default VPCs (sample README).
     assert "us-east-1" not in flowless and "ap-south-1" not in flowless
     assert "eu-west-1" in flowless
+    # ap-northeast-1's flow log is version 2 (no instance ids): the miners' flows still belong
+    # to their instances through the interfaces their launch named.
+    assert "ap-northeast-1" not in flowless
+
+
+def test_version_2_flows_name_their_instances(story: dict, ground_truth: dict) -> None:
+    tokyo = set(ground_truth["instances"]["ap-northeast-1"])
+    seen = {i for f in story["flows"] for i in f["instances"]}
+    assert tokyo <= seen
 
 
 @pytest.mark.parametrize("by", ["instance", "ip"])

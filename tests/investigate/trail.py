@@ -20,12 +20,12 @@ def z(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def user(name: str, key: str) -> dict[str, Any]:
+def user(name: str, key: str, account: str = ACCOUNT) -> dict[str, Any]:
     return {
         "type": "IAMUser",
         "principalId": f"AIDA{name.upper():0<17}"[:21],
-        "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
-        "accountId": ACCOUNT,
+        "arn": f"arn:aws:iam::{account}:user/{name}",
+        "accountId": account,
         "accessKeyId": key,
         "userName": name,
     }
@@ -61,6 +61,9 @@ SOURCES = {
     "cloudformation": "cloudformation.amazonaws.com",
     "servicequotas": "servicequotas.amazonaws.com",
     "signin": "signin.amazonaws.com",
+    "ssm": "ssm.amazonaws.com",
+    "cloudtrail": "cloudtrail.amazonaws.com",
+    "ec2-instance-connect": "ec2-instance-connect.amazonaws.com",
 }
 GLOBAL = {"iam", "sts", "signin"}
 
@@ -84,6 +87,7 @@ class Trail:
         response: dict | None = None,
         error: tuple[str, str] | None = None,
         read_only: bool | None = None,
+        account: str = ACCOUNT,
     ) -> dict[str, Any]:
         if read_only is None:
             read_only = name.startswith(("Describe", "List", "Get", "Head"))
@@ -103,7 +107,7 @@ class Trail:
             "readOnly": read_only,
             "eventType": "AwsApiCall",
             "managementEvent": True,
-            "recipientAccountId": ACCOUNT,
+            "recipientAccountId": account,
             "eventCategory": "Management",
         }
         if error:
@@ -112,14 +116,14 @@ class Trail:
         return rec
 
     def write(self, root: Path) -> Path:
-        by_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        by_file: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for rec in self.records:
             hour = rec["eventTime"][:13].replace("-", "").replace("T", "T")
-            by_file.setdefault((rec["awsRegion"], hour), []).append(rec)
-        for (region, hour), recs in by_file.items():
-            folder = root / "AWSLogs" / ACCOUNT / "CloudTrail" / region
+            by_file.setdefault((rec["recipientAccountId"], rec["awsRegion"], hour), []).append(rec)
+        for (account, region, hour), recs in by_file.items():
+            folder = root / "AWSLogs" / account / "CloudTrail" / region
             folder.mkdir(parents=True, exist_ok=True)
-            name = f"{ACCOUNT}_CloudTrail_{region}_{hour}00Z_{uuid.uuid4().hex[:16]}.json"
+            name = f"{account}_CloudTrail_{region}_{hour}00Z_{uuid.uuid4().hex[:16]}.json"
             (folder / name).write_text(json.dumps({"Records": recs}))
         return root
 
