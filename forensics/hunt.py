@@ -133,12 +133,14 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         title = str(first.get("title") or first.get("type") or q.title)
     count_col = next((c for c in _COUNT_COLUMNS if c in first and first[c] is not None), None)
     count = sum(int(r.get(count_col) or 0) for r in rows) if count_col else len(rows)
+    tactic = worst.get("tactic") or q.tactic
     finding: dict[str, Any] = {
         "detection": q.id,
         "source": source,
         "title": title,
         "severity": worst.get("severity") or q.severity,
-        "tactic": worst.get("tactic") or q.tactic,
+        "tactic": tactic,
+        "tactics": _tactics(tactic, rows),
         "attack": list(q.attack),
         "principal_arn": first.get("principal_arn"),
         "access_key_id": first.get("access_key_id"),
@@ -151,6 +153,18 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     finding.update(_extras(q, rows))
     return finding
+
+
+def _tactics(primary: str | None, rows: list[dict[str, Any]]) -> list[str]:
+    """Every tactic the finding's behaviour serves, the primary first (DESIGN.md, hunt): a
+    detection whose rows carry a `tactics` list (e.g. a command run on an instance: execution,
+    privilege_escalation) names them per row; otherwise the finding's tactic alone."""
+    out = [primary] if primary else []
+    for r in rows:
+        for t in [r.get("tactic"), *(r.get("tactics") or [])]:
+            if t and t not in out:
+                out.append(str(t))
+    return out
 
 
 def _entities(rows: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from importlib import resources
 import duckdb
 
 # Installed in this order: later files use what earlier ones define.
-FILES = ("events.sql", "record.sql", "escalation.sql", "regions.sql")
+FILES = ("events.sql", "record.sql", "escalation.sql", "regions.sql", "actors.sql")
 
 
 @functools.cache

@@ -19,9 +19,8 @@ falsepositives: [Bastion hosts, temporary debugging rules]
 WITH calls AS (
     SELECT *, request_parameters::VARCHAR AS req
     FROM cloudtrail
-    WHERE event_source = 'ec2.amazonaws.com'
-      AND event_name IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
-      AND invoked_by IS NULL
+    WHERE api_of(event_source, event_name) IN ('ec2:AuthorizeSecurityGroupIngress', 'ec2:ModifySecurityGroupRules')
+      AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),

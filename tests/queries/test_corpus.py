@@ -42,7 +42,8 @@ STRATUS_COVERAGE = {
     "aws.initial-access.console-login-without-mfa": {"console_login_without_mfa"},
     "aws.lateral-movement.ec2-instance-connect": {"privilege_escalation"},
     "aws.lateral-movement.ec2-serial-console-send-ssh-public-key": {"privilege_escalation"},
-    "aws.persistence.iam-backdoor-role": {"external_trust_granted", "privilege_escalation"},
+    # a trust policy opened to an outside account is a backdoor (persistence), not escalation
+    "aws.persistence.iam-backdoor-role": {"external_trust_granted"},
     "aws.persistence.iam-backdoor-user": {"iam_credentials_created", "privilege_escalation"},
     "aws.persistence.iam-create-admin-user": {"iam_credentials_created", "privilege_escalation"},
     "aws.persistence.iam-create-backdoor-role": {"external_trust_granted", "privilege_escalation"},
