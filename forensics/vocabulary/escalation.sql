@@ -91,7 +91,7 @@ CREATE OR REPLACE TEMP MACRO escalation_effect(event_source, event_name, princip
                           THEN 'escalation' END
         -- layers are code the function runs with its role (an extension sees every invocation)
         WHEN api_of(event_source, event_name) = 'lambda:UpdateFunctionConfiguration20150331v2'
-             AND coalesce(json_array_length(request_parameters -> '$.layers'), 0) > 0
+             AND coalesce(json_array_length(json_extract(request_parameters, '$.layers')), 0) > 0
             THEN 'escalation'
         WHEN event_source IN ('cloudformation.amazonaws.com', 'ecs.amazonaws.com', 'apprunner.amazonaws.com',
                               'lambda.amazonaws.com', 'codebuild.amazonaws.com', 'glue.amazonaws.com',

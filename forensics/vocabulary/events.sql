@@ -110,7 +110,7 @@ INSERT INTO vocab_event VALUES
     ('ec2:AssociateIamInstanceProfile',              'privilege_escalation', ['escalation']),
     ('ec2:ReplaceIamInstanceProfileAssociation',     'privilege_escalation', ['escalation']),
     ('lambda:CreateFunction20150331',                'persistence',          ['escalation']),
-    ('lambda:UpdateFunctionCode20150331v2',          'privilege_escalation', ['escalation']),
+    ('lambda:UpdateFunctionCode20150331v2',          'persistence',          ['escalation']),
     ('lambda:UpdateFunctionConfiguration20150331v2', 'privilege_escalation', ['escalation']),
     ('lambda:CreateEventSourceMapping20150331',      'persistence',          ['escalation']),
     ('glue:CreateDevEndpoint',                       'privilege_escalation', ['escalation']),

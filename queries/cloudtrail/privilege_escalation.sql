@@ -22,7 +22,9 @@ description: >
   commands and code run on compute that holds its own role (the vocabulary's runs_code: SSM
   SendCommand and StartSession, user data changed, ECS exec, CodeBuild, SSH keys pushed through
   EC2 Instance Connect or the serial console): their tactic is their phase (execution,
-  lateral_movement) and `tactics` adds privilege_escalation, the role they reach. One row per
+  lateral_movement) and `tactics` adds privilege_escalation, the role they reach. Escalation that
+  also keeps access (policies attached, keys for others, new or changed function code) adds
+  persistence to `tactics`. One row per
   call with its outcome: a succeeded grant of admin (grants_admin) is critical, other successes
   high, denied and dry-run attempts medium, other failures low. A record that names no caller at
   all (trimmed exports without userIdentity) cannot say who gains what: its successes are one
@@ -52,6 +54,10 @@ relevant AS (
            grants_admin(policy_arn, request_parameters) AND api <> 'iam:UpdateAssumeRolePolicy' AS admin_grant,
            CASE WHEN runs_code THEN attacker_phase(event_source, event_name, false, NULL)
                 ELSE 'privilege_escalation' END AS row_tactic,
+           -- ATT&CK's account manipulation and backdoored functions serve persistence too: the
+           -- call's own phase in the vocabulary, or a layer added to a function
+           attacker_phase(event_source, event_name, false, NULL) = 'persistence'
+           OR coalesce(json_array_length(json_extract(request_parameters, '$.layers')), 0) > 0 AS persists,
            CASE WHEN api IN ('iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
                              'iam:UpdateAssumeRolePolicy') THEN 'principal-access'
                 WHEN starts_with(api, 'iam:') THEN 'self-escalation'
@@ -107,7 +113,10 @@ SELECT
     r.aws_region               AS region,
     r.target                   AS resource,
     r.event_id,
-    list_distinct([r.row_tactic, 'privilege_escalation']) AS tactics,
+    -- the primary first (list_distinct would not keep the order)
+    list_concat([r.row_tactic],
+                CASE WHEN r.row_tactic <> 'privilege_escalation' THEN ['privilege_escalation'] ELSE [] END,
+                CASE WHEN r.persists AND NOT r.runs_code THEN ['persistence'] ELSE [] END) AS tactics,
     r.event_name,
     r.outcome,
     r.error_code,

@@ -35,7 +35,8 @@ WITH reads AS (
              WHEN 'GetParametersByPath' THEN [json_extract_string(request_parameters, '$.path')]
              ELSE [json_extract_string(request_parameters, '$.instanceId')]
            END AS targets,
-           event_name IN ('BatchGetSecretValue', 'GetParametersByPath') AS bulk
+           event_name IN ('BatchGetSecretValue', 'GetParametersByPath') AS bulk,
+           attacker_phase(event_source, event_name, true, NULL) AS phase
     FROM cloudtrail
     WHERE event_has('secret_read', event_source, event_name)
       -- a parameter is a secret only when decrypted; instance attributes only as user data
@@ -72,7 +73,8 @@ summary AS (
            count(*) FILTER (outcome = 'success') AS succeeded,
            bool_or(bulk AND outcome = 'success') AS bulk,
            list_sort(list_distinct(flatten(list(targets)))) AS targets,
-           list_sort(list_distinct(list(event_name))) AS event_names
+           list_sort(list_distinct(list(event_name))) AS event_names,
+           list_sort(list_distinct(list(phase))) AS phases
     FROM bursts
     GROUP BY actor_id, source_ip, burst
 ),
@@ -96,6 +98,8 @@ SELECT
     region,
     array_to_string(targets[1:5], ',') || CASE WHEN len(targets) > 5 THEN ',...' ELSE '' END AS resource,
     event_id,
+    -- user data read is discovery too (DESIGN.md, Phase names)
+    list_concat(['credential_access'], list_filter(phases, lambda t: t <> 'credential_access')) AS tactics,
     events,
     succeeded,
     denied,

@@ -47,6 +47,7 @@ SELECT
     coalesce(json_extract_string(request_parameters, '$.groupId'),
              json_extract_string(request_parameters, '$.groupName')) AS resource,
     event_id,
+    ['persistence', 'defense_evasion']  AS tactics,   -- a way in, and a firewall opened
     outcome,
     from_ports,
     to_ports,

@@ -39,4 +39,19 @@ def test_a_finding_folds_the_tactics_of_all_its_rows_primary_first() -> None:
         ]
     )  # fmt: skip
     assert finding["severity"] == "critical"
-    assert finding["tactics"] == ["privilege_escalation", "lateral_movement"]
+    # an admin policy attached to itself keeps access too (ATT&CK account manipulation)
+    assert finding["tactics"] == ["privilege_escalation", "persistence", "lateral_movement"]
+
+
+def test_user_data_read_in_bulk_is_credential_access_that_serves_discovery() -> None:
+    records = [
+        {"at": f"13:00:{i:02d}", "actor": "thief", "api": "ec2:DescribeInstanceAttribute",
+         "params": {"instanceId": f"i-0a1b2c3d4e5f6071{i}", "attribute": "userData"}}
+        for i in range(6)
+    ]  # fmt: skip
+    df, problems = run_case("secrets_bulk_read", {"cloudtrail": records}, {"actors": {"thief": THIEF}})
+    assert not problems
+    with forensics.Case(":memory:") as case:
+        q = case.queries()["secrets_bulk_read"]
+    [finding] = fold(q, df.to_dicts())
+    assert finding["tactics"] == ["credential_access", "discovery"]
