@@ -21,6 +21,7 @@ FILES = (
     "record.sql",
     "escalation.sql",
     "regions.sql",
+    "actors.sql",
     "instances.sql",
     "compute.sql",
     "findings.sql",

@@ -18,6 +18,10 @@ CREATE OR REPLACE TEMP MACRO grants_escalation(policy_arn, doc) AS
     OR (regexp_matches(doc, '(?i)"Effect"\s*:\s*"Allow"')
         AND regexp_matches(doc, '(?i)"(\*|\*:\*|iam:\*|iam:Pass\*|iam:PassRole|iam:Attach\*|iam:Put\*|iam:Create\*|iam:Update\*|iam:CreateAccessKey|iam:CreateLoginProfile|iam:UpdateLoginProfile|iam:CreatePolicyVersion|iam:SetDefaultPolicyVersion|iam:AttachUserPolicy|iam:AttachRolePolicy|iam:AttachGroupPolicy|iam:PutUserPolicy|iam:PutRolePolicy|iam:PutGroupPolicy|iam:AddUserToGroup|iam:UpdateAssumeRolePolicy|sts:AssumeRole|sts:\*)"'));
 
+-- A group named for administrators (AddUserToGroup into it is a grant of admin).
+CREATE OR REPLACE TEMP MACRO names_admin_group(request_parameters) AS
+    coalesce(json_extract_string(request_parameters, '$.groupName'), '') ILIKE '%admin%';
+
 -- AWS's own quarantine of an exposed key (vocab_quarantine_policy).
 CREATE OR REPLACE TEMP MACRO is_quarantine_call(event_source, event_name, policy_arn, request_parameters) AS
     event_source = 'iam.amazonaws.com'
@@ -61,7 +65,7 @@ CREATE OR REPLACE TEMP MACRO escalation_effect(event_source, event_name, princip
                           THEN 'escalation' END
         WHEN api_of(event_source, event_name) = 'iam:AddUserToGroup'
             THEN CASE WHEN acts_on_self(user_name, request_parameters)
-                           OR coalesce(json_extract_string(request_parameters, '$.groupName'), '') ILIKE '%admin%'
+                           OR names_admin_group(request_parameters)
                           THEN 'escalation' END
         WHEN api_of(event_source, event_name) IN ('iam:DeleteUserPermissionsBoundary',
                                                   'iam:DeleteRolePermissionsBoundary')
@@ -85,6 +89,10 @@ CREATE OR REPLACE TEMP MACRO escalation_effect(event_source, event_name, princip
         WHEN api_of(event_source, event_name) = 'ec2:RequestSpotInstances'
             THEN CASE WHEN (request_parameters -> '$.launchSpecification.iamInstanceProfile') IS NOT NULL
                           THEN 'escalation' END
+        -- layers are code the function runs with its role (an extension sees every invocation)
+        WHEN api_of(event_source, event_name) = 'lambda:UpdateFunctionConfiguration20150331v2'
+             AND coalesce(json_array_length(json_extract(request_parameters, '$.layers')), 0) > 0
+            THEN 'escalation'
         WHEN event_source IN ('cloudformation.amazonaws.com', 'ecs.amazonaws.com', 'apprunner.amazonaws.com',
                               'lambda.amazonaws.com', 'codebuild.amazonaws.com', 'glue.amazonaws.com',
                               'sagemaker.amazonaws.com', 'datapipeline.amazonaws.com')

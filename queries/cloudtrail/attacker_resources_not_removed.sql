@@ -18,24 +18,25 @@ description: >
   (min_regions within gap_minutes of each other) or went to a region the account did not use
   (DESIGN.md); IAM users and access keys count when they were created from an address that was
   refused IAM writes (the same hands that probed for escalation). Reported when the evidence
-  never shows them terminated or deleted, as of the end of the evidence.
+  never shows them removed (the vocabulary's containment or teardown calls naming them: the
+  intruder's own teardown removes them too, as defense evasion), as of the end of the evidence.
+  Region use is the vocabulary's (region_use, per account); where it is unknown (less than a day
+  of evidence) no region counts as unused. Users and keys are matched in their own account.
 falsepositives: [Resources removed after the evidence was exported, or by a path not logged here]
 --- */
 WITH launches AS (
     SELECT event_time, event_id, aws_region, principal_arn, access_key_id, source_ip,
-           coalesce(session_issuer_arn, principal_arn) AS actor_id, instance_type,
+           resource_account(recipient_account_id, account_id) AS account,
+           actor_of(session_issuer_arn, principal_arn) AS actor_id, instance_type,
            list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1)) AS instances
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RunScheduledInstances')
-      AND event_source = 'ec2.amazonaws.com' AND outcome = 'success'
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE (is_launch(event_source, event_name) OR api_of(event_source, event_name) = 'ec2:CreateFleet')
+      AND outcome = 'success' AND is_principal_action(principal_type)
 ),
 attempts AS (
-    SELECT event_time, aws_region, coalesce(session_issuer_arn, principal_arn) AS actor_id
+    SELECT event_time, aws_region, actor_of(session_issuer_arn, principal_arn) AS actor_id
     FROM cloudtrail
-    WHERE event_name IN ('RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RequestSpotInstances',
-                         'RunScheduledInstances')
-      AND event_source = 'ec2.amazonaws.com' AND invoked_by IS NULL
+    WHERE is_launch(event_source, event_name) AND is_principal_action(principal_type)
 ),
 wave AS (   -- launches with attempts in min_regions regions around them
     SELECT l.event_id
@@ -45,32 +46,25 @@ wave AS (   -- launches with attempts in min_regions regions around them
     GROUP BY l.event_id
     HAVING count(DISTINCT a.aws_region) >= $min_regions
 ),
-writes AS (
-    SELECT aws_region AS region, min(event_time) AS first_use
-    FROM cloudtrail
-    WHERE NOT read_only AND outcome = 'success'
-      AND coalesce(event_type, 'AwsApiCall') IN ('AwsApiCall', 'AwsConsoleAction')
-      AND event_source NOT IN ('iam.amazonaws.com', 'sts.amazonaws.com',
-            'organizations.amazonaws.com', 'cloudfront.amazonaws.com', 'route53.amazonaws.com',
-            'route53domains.amazonaws.com', 'support.amazonaws.com', 'health.amazonaws.com',
-            'globalaccelerator.amazonaws.com', 'waf.amazonaws.com', 'budgets.amazonaws.com',
-            'ce.amazonaws.com', 'cur.amazonaws.com', 'account.amazonaws.com',
-            'signin.amazonaws.com', 'billingconsole.amazonaws.com', 'billing.amazonaws.com',
-            'artifact.amazonaws.com', 'trustedadvisor.amazonaws.com', 'pricing.amazonaws.com',
-            'shield.amazonaws.com', 'notifications.amazonaws.com', 'freetier.amazonaws.com',
-            'sso.amazonaws.com')
-    GROUP BY ALL
-),
 suspect_instances AS (
     SELECT l.*, unnest(l.instances) AS instance_id,
            l.event_id IN (SELECT event_id FROM wave) AS in_wave,
-           w.first_use IS NULL OR w.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE AS unused_region
-    FROM launches l LEFT JOIN writes w ON w.region = l.aws_region
+           region_use_known(l.account, l.event_time)
+           AND (u.first_use IS NULL OR u.first_use > l.event_time - $grace_minutes * INTERVAL 1 MINUTE) AS unused_region
+    FROM launches l LEFT JOIN region_use u ON u.account_id = l.account AND u.region = l.aws_region
 ),
-terminated AS (
-    SELECT DISTINCT unnest(instance_ids) AS instance_id
+removals AS (   -- what the evidence shows removed or disabled, by whoever
+    SELECT resource_account(recipient_account_id, account_id) AS account,
+           list_concat(coalesce(instance_ids, []),
+                       [json_extract_string(request_parameters, '$.accessKeyId')],
+                       CASE WHEN api_of(event_source, event_name) = 'iam:DeleteUser' THEN [target_user_name] END) AS removed
     FROM cloudtrail
-    WHERE event_name = 'TerminateInstances' AND outcome = 'success' AND instance_ids IS NOT NULL
+    WHERE (event_has('containment', event_source, event_name) OR event_has('teardown', event_source, event_name))
+      AND api_of(event_source, event_name) IN ('ec2:TerminateInstances', 'iam:DeleteAccessKey', 'iam:DeleteUser')
+      AND outcome = 'success'
+),
+removed AS (
+    SELECT DISTINCT account, unnest(removed) AS resource_id FROM removals
 ),
 probers AS (   -- addresses refused IAM writes
     SELECT DISTINCT principal_arn, source_ip FROM cloudtrail
@@ -78,17 +72,11 @@ probers AS (   -- addresses refused IAM writes
 ),
 iam_created AS (
     SELECT c.event_time, c.event_id, c.aws_region, c.principal_arn, c.access_key_id, c.source_ip,
-           c.event_name,
+           c.event_name, resource_account(c.recipient_account_id, c.account_id) AS account,
            CASE WHEN c.event_name = 'CreateUser' THEN c.target_user_name ELSE c.created_access_key_id END AS created
     FROM cloudtrail c SEMI JOIN probers p ON p.principal_arn = c.principal_arn AND p.source_ip = c.source_ip
-    WHERE c.event_name IN ('CreateUser', 'CreateAccessKey') AND c.event_source = 'iam.amazonaws.com'
+    WHERE api_of(c.event_source, c.event_name) IN ('iam:CreateUser', 'iam:CreateAccessKey')
       AND c.outcome = 'success'
-),
-iam_removed AS (
-    SELECT DISTINCT coalesce(CASE WHEN event_name = 'DeleteUser' THEN target_user_name END,
-                             json_extract_string(request_parameters, '$.accessKeyId')) AS removed
-    FROM cloudtrail
-    WHERE event_name IN ('DeleteUser', 'DeleteAccessKey') AND outcome = 'success'
 ),
 evidence_end AS (SELECT max(event_time) AS t FROM cloudtrail),
 leftovers AS (
@@ -98,13 +86,16 @@ leftovers AS (
                 WHEN s.in_wave THEN 'multi-region wave' ELSE 'unused region' END AS why
     FROM suspect_instances s
     WHERE (s.in_wave OR s.unused_region)
-      AND s.instance_id NOT IN (SELECT instance_id FROM terminated)
+      AND NOT EXISTS (SELECT 1 FROM removed r WHERE r.resource_id = s.instance_id
+                                                AND r.account IS NOT DISTINCT FROM s.account)
     UNION ALL
     SELECT i.event_time, i.event_id, i.aws_region, i.principal_arn, i.access_key_id, i.source_ip,
            i.created, CASE WHEN i.event_name = 'CreateUser' THEN 'iam user' ELSE 'access key' END,
            NULL, 'created from an address refused IAM writes'
     FROM iam_created i
-    WHERE i.created IS NOT NULL AND i.created NOT IN (SELECT removed FROM iam_removed WHERE removed IS NOT NULL)
+    WHERE i.created IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM removed r WHERE r.resource_id = i.created
+                                                AND r.account IS NOT DISTINCT FROM i.account)
 )
 SELECT
     l.event_time,

@@ -32,7 +32,7 @@ SELECT
     user_agent,
     json_extract_string(raw, '$.additionalEventData.MFAUsed') AS mfa_used
 FROM cloudtrail
-WHERE event_name = 'ConsoleLogin'
+WHERE api_of(event_source, event_name) = 'signin:ConsoleLogin'
   AND outcome = 'success'
   AND principal_type IN ('IAMUser', 'Root')
   AND coalesce(json_extract_string(response_elements, '$.ConsoleLogin'), 'Success') = 'Success'

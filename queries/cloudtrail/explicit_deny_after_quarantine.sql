@@ -14,28 +14,27 @@ description: >
   "explicit deny in an identity-based policy": the intruder's script still running (launches, new
   keys, bucket listing) and sometimes the owner. One row per principal, key and address, with the
   refused calls; the quarantine each follows is named. High when the refused calls include
-  launches or IAM writes (someone is still trying to spend or persist).
+  launches or IAM writes (someone is still trying to spend or persist). The quarantine is the
+  vocabulary's (is_quarantine_call, succeeded); its user is matched in its own account.
 falsepositives: [The key's owner, unaware, carrying on with routine calls]
 --- */
 WITH quarantine AS (
-    SELECT recipient_account_id,
+    SELECT resource_account(recipient_account_id, account_id) AS account,
            coalesce(target_user_name, json_extract_string(request_parameters, '$.roleName')) AS target,
            min(event_time) AS quarantined_at,
            arg_min(coalesce(policy_arn, json_extract_string(request_parameters, '$.policyName')), event_time) AS policy
     FROM cloudtrail
-    WHERE event_source = 'iam.amazonaws.com' AND outcome = 'success'
-      AND ((event_name IN ('AttachUserPolicy', 'AttachRolePolicy')
-            AND policy_arn LIKE 'arn:aws%:iam::aws:policy/AWSCompromisedKeyQuarantine%')
-           OR (event_name IN ('PutUserPolicy', 'PutRolePolicy')
-               AND (json_extract_string(request_parameters, '$.policyName') = 'AWSExposedCredentialPolicy_DO_NOT_REMOVE'
-                    OR json_extract_string(request_parameters, '$.policyName') LIKE 'AWSCompromisedKeyQuarantine%')))
+    WHERE is_quarantine_call(event_source, event_name, policy_arn, request_parameters)
+      AND outcome = 'success'
+      AND api_of(event_source, event_name) NOT IN ('iam:AttachGroupPolicy', 'iam:PutGroupPolicy')
     GROUP BY ALL
 ),
 refused AS (
     SELECT c.*, q.quarantined_at, q.policy
     FROM cloudtrail c
     JOIN quarantine q ON c.user_name = q.target
-                     AND coalesce(c.recipient_account_id, '') = coalesce(q.recipient_account_id, '')
+                     AND identity_account(c.account_id, c.principal_arn, c.recipient_account_id)
+                         IS NOT DISTINCT FROM q.account
                      AND c.event_time > q.quarantined_at
     WHERE c.outcome = 'denied' AND c.error_message ILIKE '%explicit deny%'
       AND ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
@@ -44,8 +43,8 @@ refused AS (
 SELECT
     min(event_time)                               AS event_time,
     'explicit_deny_after_quarantine'              AS detection,
-    CASE WHEN bool_or(event_name IN ('RunInstances', 'RequestSpotInstances', 'CreateFleet',
-                                     'RequestSpotFleet', 'StartInstances', 'CreateFunction20150331')
+    CASE WHEN bool_or(is_launch(event_source, event_name)
+                      OR api_of(event_source, event_name) IN ('ec2:StartInstances', 'lambda:CreateFunction20150331')
                       OR (event_source = 'iam.amazonaws.com' AND NOT read_only))
          THEN 'high' ELSE 'medium' END            AS severity,
     'aws_response'                                AS tactic,

@@ -17,7 +17,9 @@ description: >
   A backdoor that survives key rotation: a role whose trust policy (CreateRole,
   UpdateAssumeRolePolicy) names an account other than the one it lives in, or "*"; a Lambda
   resource policy (AddPermission) for "*" or a foreign account. Trust in AWS services (ec2,
-  lambda ...) and in the account itself is ordinary. Successes high, attempts medium.
+  lambda ...) and in the account itself is ordinary. Successes high, attempts medium. Calls made
+  through a service for a principal (a CloudFormation stack, invokedBy) count; AWS services' own
+  do not.
 falsepositives: [Deliberate cross-account access for partners, vendors or an organisation's other accounts]
 --- */
 WITH calls AS (
@@ -26,9 +28,9 @@ WITH calls AS (
                                json_extract_string(request_parameters, '$.policyDocument'), '')) AS doc,
            json_extract_string(request_parameters, '$.principal') AS lambda_principal
     FROM cloudtrail
-    WHERE ((event_source = 'iam.amazonaws.com' AND event_name IN ('CreateRole', 'UpdateAssumeRolePolicy'))
+    WHERE (api_of(event_source, event_name) IN ('iam:CreateRole', 'iam:UpdateAssumeRolePolicy')
            OR (event_source = 'lambda.amazonaws.com' AND starts_with(event_name, 'AddPermission')))
-      AND invoked_by IS NULL
+      AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
@@ -39,7 +41,7 @@ trusted AS (
                            regexp_extract_all(doc, '"AWS"\s*:\s*\[?\s*"(\d{12})"', 1),
                            regexp_extract_all(coalesce(lambda_principal, ''), '^(\d{12})$', 1),
                            regexp_extract_all(coalesce(lambda_principal, ''), '::(\d{12}):', 1)),
-               lambda a: a <> coalesce(recipient_account_id, account_id, ''))) AS foreign_accounts,
+               lambda a: a <> coalesce(resource_account(recipient_account_id, account_id), ''))) AS foreign_accounts,
            coalesce(regexp_matches(doc, '"(Principal|AWS)"\s*:\s*\[?\s*"\*"') OR lambda_principal = '*', false) AS anyone
     FROM calls
 )

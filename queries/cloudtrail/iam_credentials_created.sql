@@ -23,22 +23,20 @@ description: >
   IAM users, GetFederationToken sessions, new OIDC/SAML providers, IAM Roles Anywhere trust
   anchors. One row per call; successes medium, denied or failed attempts low. A principal that
   makes the same call on occasions at least habit_hours apart (an onboarding pipeline, a key
-  rotation job) is doing its job.
+  rotation job) is doing its job. A key a principal mints for itself is reported here (persistence),
+  not as escalation. Calls made through a service for the caller (a CloudFormation stack creating
+  users and keys, invokedBy) count; AWS services' own do not. The calls are the vocabulary's
+  `credentials` events.
 falsepositives: [Onboarding of new staff, owners rotating their own keys for the first time in the evidence]
 --- */
 WITH calls AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
            outcome, error_code, target_user_name, user_name, created_access_key_id,
-           split_part(event_source, '.', 1) || ':' || event_name AS api,
-           coalesce(session_issuer_arn, principal_arn) AS actor_id
+           api_of(event_source, event_name) AS api,
+           actor_of(session_issuer_arn, principal_arn) AS actor_id
     FROM cloudtrail
-    WHERE event_name IN ('CreateAccessKey', 'CreateLoginProfile', 'CreateOpenIDConnectProvider',
-                         'CreateProfile', 'CreateSAMLProvider',
-                         'CreateServiceSpecificCredential', 'CreateTrustAnchor', 'CreateUser',
-                         'GetFederationToken', 'UpdateLoginProfile', 'UpdateSAMLProvider',
-                         'UploadSSHPublicKey', 'UploadSigningCertificate')
-      AND event_source IN ('iam.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sts.amazonaws.com')
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE event_has('credentials', event_source, event_name)
+      AND is_principal_action(principal_type)
 ),
 habit AS (
     SELECT actor_id, api FROM calls WHERE outcome = 'success'

@@ -18,9 +18,9 @@ description: >
 falsepositives: [Engineers setting up a new region or workstation]
 --- */
 WITH calls AS (
-    SELECT *, coalesce(session_issuer_arn, principal_arn) AS actor_id
+    SELECT *, actor_of(session_issuer_arn, principal_arn) AS actor_id
     FROM cloudtrail
-    WHERE event_source = 'ec2.amazonaws.com' AND event_name = 'ImportKeyPair' AND invoked_by IS NULL
+    WHERE api_of(event_source, event_name) = 'ec2:ImportKeyPair' AND is_principal_action(principal_type)
 ),
 habit AS (
     SELECT actor_id FROM calls WHERE outcome = 'success'

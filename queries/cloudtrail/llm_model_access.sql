@@ -18,22 +18,21 @@ description: >
   agreements (PutUseCaseForModelAccess, CreateFoundationModelAgreement,
   PutFoundationModelEntitlement) and invokes them on the victim's bill. One row per session of a
   principal from one address; high when model access was switched on, medium for invocations by a
-  principal that does not invoke models on occasions habit_hours apart.
+  principal that does not invoke models on occasions habit_hours apart. The calls are the
+  vocabulary's `llm`, `llm_enable` and `llm_invoke` events.
 falsepositives: [Teams trying Bedrock for the first time]
 --- */
 WITH calls AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip, outcome,
-           coalesce(session_issuer_arn, principal_arn) AS actor_id,
-           event_name IN ('PutUseCaseForModelAccess', 'CreateFoundationModelAgreement',
-                          'PutFoundationModelEntitlement') AS enables,
-           event_name IN ('InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream') AS invokes,
+           actor_of(session_issuer_arn, principal_arn) AS actor_id,
+           event_has('llm_enable', 'bedrock.amazonaws.com', event_name) AS enables,
+           event_has('llm_invoke', 'bedrock.amazonaws.com', event_name) AS invokes,
            json_extract_string(request_parameters, '$.modelId') AS model
     FROM cloudtrail
     WHERE event_source IN ('bedrock.amazonaws.com', 'bedrock-runtime.amazonaws.com')
-      AND event_name IN ('PutUseCaseForModelAccess', 'CreateFoundationModelAgreement', 'PutFoundationModelEntitlement',
-                         'InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream',
-                         'GetFoundationModelAvailability', 'ListFoundationModelAgreementOffers', 'ListFoundationModels')
-      AND invoked_by IS NULL AND principal_arn IS NOT NULL
+      -- the runtime's calls are written under bedrock's name in the vocabulary
+      AND event_has('llm', 'bedrock.amazonaws.com', event_name)
+      AND is_principal_action(principal_type) AND principal_arn IS NOT NULL
 ),
 marked AS (
     SELECT *, CASE WHEN event_time - lag(event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE THEN 1 ELSE 0 END AS starts

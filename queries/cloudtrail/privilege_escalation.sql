@@ -16,83 +16,66 @@ params:
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
-  IAM writes that give a principal more rights (new policy versions, attached or inline policies,
-  group membership, trust policies, access keys or passwords for another user) and the calls that
-  pass a role to something the caller controls (iam:PassRole is never logged itself, so
-  RunInstances with an instance profile, CreateFunction, CreateStack with a role, Glue, SageMaker,
-  CodeBuild, ECS, Data Pipeline, App Runner), plus code or commands pushed into what already has a
-  role (UpdateFunctionCode, SSM SendCommand, EC2 Instance Connect). A refused CreateUser,
-  CreateRole or CreateAccessKey for oneself is probing for a new identity too (when they succeed
-  they are persistence: iam_credentials_created). One row per call with its
-  outcome: a succeeded grant of admin (AdministratorAccess, IAMFullAccess, Action "*" or "iam:*",
-  an admin group) is critical, other successes high, denied and dry-run attempts medium, other
-  failures low. AWS's quarantine and deny-only policies (a responder's AWSDenyAll) are not
-  escalation. A principal (role, or user) that makes the same call successfully on occasions at
-  least habit_hours apart (a deployment pipeline) is doing its job; denied attempts are reported
-  regardless.
+  Escalation by effect (DESIGN.md, Privilege escalation; the vocabulary's escalation_effect): a
+  policy attached to or written for the caller itself or a principal it can act as, an admin or
+  escalation-granting policy for anyone, a key, password or login for another principal, a trust
+  policy opened to the caller, a role passed to compute it controls (iam:PassRole is never logged
+  itself: RunInstances with an instance profile, CreateFunction, CreateStack with a role, Glue,
+  SageMaker, CodeBuild, ECS, Data Pipeline, App Runner), new code in a function that has a role.
+  A key a principal mints for itself is persistence (iam_credentials_created), a read-only policy
+  on someone else is neither, AWS's quarantine and deny-only policies are not escalation. Also
+  commands and code run on compute that holds its own role (the vocabulary's runs_code: SSM
+  SendCommand and StartSession, user data changed, ECS exec, CodeBuild, SSH keys pushed through
+  EC2 Instance Connect or the serial console): their tactic is their phase (execution,
+  lateral_movement) and `tactics` adds privilege_escalation, the role they reach. Escalation that
+  also keeps access (policies attached, keys for others, new or changed function code) adds
+  persistence to `tactics`. One row per
+  call with its outcome: a succeeded grant of admin (grants_admin) is critical, other successes
+  high, denied and dry-run attempts medium, other failures low. A record that names no caller at
+  all (trimmed exports without userIdentity) cannot say who gains what: its successes are one
+  step lower (an admin grant high, others medium). A principal (role, or user) that
+  makes the same call successfully on occasions at least habit_hours apart (a deployment
+  pipeline) is doing its job; denied attempts are reported regardless. Events made through a
+  service for the caller (invokedBy) count; AWS services' own do not.
 falsepositives: [Administrators and infrastructure pipelines making their first IAM change in the evidence]
 --- */
 WITH calls AS (
     SELECT event_time, event_id, event_name, event_source, aws_region, principal_arn, access_key_id,
-           source_ip, user_name, outcome, error_code, policy_arn, target_user_name,
-           request_parameters,
-           split_part(event_source, '.', 1) || ':' || event_name AS api,
-           coalesce(session_issuer_arn, principal_arn) AS actor_id,
-           url_decode(coalesce(json_extract_string(request_parameters, '$.policyDocument'), '')) AS doc,
-           json_extract_string(request_parameters, '$.groupName') AS group_name,
-           json_extract_string(request_parameters, '$.policyName') AS policy_name
+           source_ip, outcome, error_code, policy_arn, target_user_name, request_parameters,
+           api_of(event_source, event_name) AS api,
+           actor_of(session_issuer_arn, principal_arn) AS actor_id,
+           coalesce(principal_type, principal_arn, user_name) IS NOT NULL AS known_actor,
+           escalation_effect(event_source, event_name, principal_type, user_name,
+                             identity_account(account_id, principal_arn, recipient_account_id),
+                             policy_arn, request_parameters) AS effect,
+           event_has('runs_code', event_source, event_name) AS runs_code
     FROM cloudtrail
-    WHERE event_name IN ('AddRoleToInstanceProfile', 'AddUserToGroup', 'AssociateIamInstanceProfile',
-                         'AttachGroupPolicy', 'AttachRolePolicy', 'AttachUserPolicy',
-                         'CreateAccessKey', 'CreateChangeSet', 'CreateCodeInterpreter',
-                         'CreateDevEndpoint', 'CreateEventSourceMapping20150331',
-                         'CreateFunction20150331', 'CreateJob', 'CreateLoginProfile',
-                         'CreateNotebookInstance', 'CreateNotebookInstanceLifecycleConfig',
-                         'CreatePipeline', 'CreatePolicyVersion',
-                         'CreatePresignedNotebookInstanceUrl', 'CreateProcessingJob',
-                         'CreateProject', 'CreateRole', 'CreateService', 'CreateStack',
-                         'CreateStackSet', 'CreateTrainingJob', 'CreateUser',
-                         'DeleteRolePermissionsBoundary', 'DeleteUserPermissionsBoundary',
-                         'ModifyInstanceAttribute', 'PutGroupPolicy', 'PutPipelineDefinition',
-                         'PutRolePolicy', 'PutUserPolicy', 'RegisterTaskDefinition',
-                         'ReplaceIamInstanceProfileAssociation', 'RequestSpotInstances',
-                         'RunInstances', 'RunTask', 'SendCommand', 'SendSSHPublicKey',
-                         'SendSerialConsoleSSHPublicKey', 'SetDefaultPolicyVersion',
-                         'StartBuild', 'StartBuildBatch', 'StartSession', 'StartTask',
-                         'UpdateAssumeRolePolicy', 'UpdateDevEndpoint',
-                         'UpdateFunctionCode20150331v2',
-                         'UpdateFunctionConfiguration20150331v2', 'UpdateJob',
-                         'UpdateLoginProfile', 'UpdateProject', 'UpdateService',
-                         'UpdateStack', 'UpdateStackSet')
-      AND event_source IN ('apprunner.amazonaws.com', 'bedrock-agentcore.amazonaws.com',
-                           'cloudformation.amazonaws.com', 'codebuild.amazonaws.com',
-                           'datapipeline.amazonaws.com', 'ec2.amazonaws.com',
-                           'ec2-instance-connect.amazonaws.com', 'ecs.amazonaws.com',
-                           'glue.amazonaws.com', 'iam.amazonaws.com', 'lambda.amazonaws.com',
-                           'sagemaker.amazonaws.com', 'ssm.amazonaws.com')
-      AND invoked_by IS NULL AND coalesce(principal_type, '') <> 'AWSService'
+    WHERE (event_has('escalation', event_source, event_name) OR event_has('runs_code', event_source, event_name))
+      AND is_principal_action(principal_type)
 ),
 relevant AS (
-    SELECT *,
-           coalesce(regexp_matches(policy_arn, '/(AdministratorAccess|IAMFullAccess)$'), false)
-           OR (doc ILIKE '%allow%'
-               AND regexp_matches(doc, '"Action"\s*:\s*\[?\s*("\*"|"iam:\*")'))
-           OR (event_name = 'AddUserToGroup' AND group_name ILIKE '%admin%') AS admin_grant,
+    SELECT c.*,
+           -- a trust policy's document names who may assume, not what the role may do
+           grants_admin(policy_arn, request_parameters) AND api <> 'iam:UpdateAssumeRolePolicy' AS admin_grant,
+           CASE WHEN runs_code THEN attacker_phase(event_source, event_name, false, NULL)
+                ELSE 'privilege_escalation' END AS row_tactic,
+           -- ATT&CK's account manipulation and backdoored functions serve persistence too: the
+           -- call's own phase in the vocabulary, or a layer added to a function
+           attacker_phase(event_source, event_name, false, NULL) = 'persistence'
+           OR coalesce(json_array_length(json_extract(request_parameters, '$.layers')), 0) > 0 AS persists,
            CASE WHEN api IN ('iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
                              'iam:UpdateAssumeRolePolicy') THEN 'principal-access'
-                WHEN api IN ('iam:CreateUser', 'iam:CreateRole') THEN 'new-principal'
                 WHEN starts_with(api, 'iam:') THEN 'self-escalation'
-                WHEN api IN ('ec2:RunInstances', 'ec2:RequestSpotInstances', 'lambda:CreateFunction20150331',
-                             'glue:CreateDevEndpoint', 'glue:CreateJob', 'cloudformation:CreateStack',
-                             'cloudformation:CreateStackSet', 'datapipeline:CreatePipeline',
-                             'sagemaker:CreateNotebookInstance', 'sagemaker:CreateTrainingJob',
-                             'sagemaker:CreateProcessingJob', 'codebuild:CreateProject',
-                             'ecs:RegisterTaskDefinition', 'apprunner:CreateService',
-                             'bedrock-agentcore:CreateCodeInterpreter',
-                             'ec2:AssociateIamInstanceProfile',
-                             'ec2:ReplaceIamInstanceProfileAssociation') THEN 'new-passrole'
-                ELSE 'existing-passrole' END AS method,
-           coalesce(target_user_name, json_extract_string(request_parameters, '$.roleName'), group_name,
+                WHEN runs_code OR api IN ('lambda:UpdateFunctionCode20150331v2',
+                                          'lambda:UpdateFunctionConfiguration20150331v2',
+                                          'cloudformation:UpdateStack', 'cloudformation:UpdateStackSet',
+                                          'glue:UpdateDevEndpoint', 'glue:UpdateJob',
+                                          'codebuild:UpdateProject', 'ecs:UpdateService',
+                                          'sagemaker:CreatePresignedNotebookInstanceUrl')
+                    THEN 'existing-passrole'
+                ELSE 'new-passrole' END AS method,
+           coalesce(target_user_name, json_extract_string(request_parameters, '$.roleName'),
+                    json_extract_string(request_parameters, '$.groupName'),
                     policy_arn, json_extract_string(request_parameters, '$.functionName'),
                     json_extract_string(request_parameters, '$.stackName'),
                     json_extract_string(request_parameters, '$.instanceId'),
@@ -104,25 +87,12 @@ relevant AS (
                     json_extract_string(request_parameters, '$.endpointName'),
                     json_extract_string(request_parameters, '$.notebookInstanceName'),
                     json_extract_string(request_parameters, '$.name')) AS target
-    FROM calls
-    WHERE CASE
-            WHEN api = 'ec2:RunInstances'
-                THEN (request_parameters -> '$.iamInstanceProfile') IS NOT NULL
-            WHEN api = 'ec2:RequestSpotInstances'
-                THEN (request_parameters -> '$.launchSpecification.iamInstanceProfile') IS NOT NULL
-            WHEN api = 'ec2:ModifyInstanceAttribute'
-                THEN (request_parameters -> '$.userData') IS NOT NULL
-            WHEN api IN ('cloudformation:CreateStack', 'cloudformation:UpdateStack')
-                THEN (request_parameters -> '$.roleARN') IS NOT NULL
-            WHEN api = 'iam:CreateAccessKey'   -- for another user; one's own new key is persistence
-                THEN (target_user_name IS NOT NULL AND target_user_name <> coalesce(user_name, ''))
-                     OR outcome <> 'success'
-            WHEN api IN ('iam:CreateUser', 'iam:CreateRole')   -- a new identity: probing when refused
-                THEN outcome <> 'success'
-            ELSE true END
-      AND NOT coalesce(regexp_matches(policy_arn, 'AWSCompromisedKeyQuarantine|/AWSDenyAll$'), false)
-      AND coalesce(policy_name, '') NOT IN ('AWSExposedCredentialPolicy_DO_NOT_REMOVE', 'AWSRevokeOlderSessions')
-      AND NOT (doc <> '' AND doc NOT ILIKE '%allow%')   -- deny-only policies contain, not escalate
+    FROM calls c
+    WHERE CASE WHEN runs_code
+                   -- user data is code only when it changes (the instance runs it at its next start)
+                   THEN api <> 'ec2:ModifyInstanceAttribute'
+                        OR (request_parameters -> '$.userData') IS NOT NULL
+               ELSE effect = 'escalation' END
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
@@ -135,22 +105,28 @@ habit AS (
 SELECT
     r.event_time,
     'privilege_escalation'     AS detection,
-    CASE WHEN r.outcome = 'success' AND r.admin_grant THEN 'critical'
-         WHEN r.outcome = 'success' THEN 'high'
+    CASE WHEN r.outcome = 'success' AND r.admin_grant AND NOT r.runs_code AND r.known_actor THEN 'critical'
+         WHEN r.outcome = 'success' AND r.admin_grant AND NOT r.runs_code THEN 'high'
+         WHEN r.outcome = 'success' AND r.known_actor THEN 'high'
+         WHEN r.outcome = 'success' THEN 'medium'
          WHEN r.outcome IN ('denied', 'dry_run') THEN 'medium'
          ELSE 'low' END        AS severity,
-    'privilege_escalation'     AS tactic,
+    r.row_tactic               AS tactic,
     r.principal_arn,
     r.access_key_id,
     r.source_ip,
     r.aws_region               AS region,
     r.target                   AS resource,
     r.event_id,
+    -- the primary first (list_distinct would not keep the order)
+    list_concat([r.row_tactic],
+                CASE WHEN r.row_tactic <> 'privilege_escalation' THEN ['privilege_escalation'] ELSE [] END,
+                CASE WHEN r.persists AND NOT r.runs_code THEN ['persistence'] ELSE [] END) AS tactics,
     r.event_name,
     r.outcome,
     r.error_code,
     r.method,
-    r.admin_grant,
+    r.admin_grant AND NOT r.runs_code AS admin_grant,
     r.policy_arn
 FROM relevant r
 LEFT JOIN habit h ON h.actor_id = r.actor_id AND h.api = r.api

@@ -17,27 +17,32 @@ description: >
   Sharing is how data leaves without a download: ModifySnapshotAttribute (EBS volume
   permissions), ModifyImageAttribute (launch permissions), ModifyDBSnapshotAttribute and
   ModifyDBClusterSnapshotAttribute (restore) adding an account other than the owner's, or "all".
-  Removing permissions is not sharing.
+  Removing permissions is not sharing, and neither is any group other than 'all' (`group: none`
+  is no one). The calls are the vocabulary's `sharing` events.
 falsepositives: [AMIs or snapshots shared on purpose with the organisation's other accounts]
 --- */
 WITH calls AS (
-    SELECT *, request_parameters::VARCHAR AS req
+    SELECT *, resource_account(recipient_account_id, account_id) AS account
     FROM cloudtrail
-    WHERE event_name IN ('ModifySnapshotAttribute', 'ModifyImageAttribute', 'ModifyDBSnapshotAttribute',
-                         'ModifyDBClusterSnapshotAttribute')
-      AND invoked_by IS NULL
+    WHERE event_has('sharing', event_source, event_name)
+      AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
-shared AS (
+shared AS (   -- only what is added: an account other than the owner, or group 'all' (public)
     SELECT *,
-           CASE WHEN event_source = 'rds.amazonaws.com'
-                THEN coalesce(json_extract_string(request_parameters, '$.valuesToAdd[*]'), [])
-                ELSE list_concat(
-                       coalesce(json_extract_string(request_parameters, '$.*.add.items[*].userId'), []),
-                       coalesce(json_extract_string(request_parameters, '$.*.add.items[*].group'), []))
-           END AS added
+           list_filter(
+               CASE WHEN event_source = 'rds.amazonaws.com'
+                    THEN coalesce(json_extract_string(request_parameters, '$.valuesToAdd[*]'), [])
+                    ELSE list_concat(
+                           coalesce(json_extract_string(request_parameters, '$.*.add.items[*].userId'), []),
+                           list_filter(coalesce(json_extract_string(request_parameters, '$.*.add.items[*].group'), []),
+                                       lambda g: lower(g) = 'all'))
+               END,
+               lambda a: a IS NOT NULL AND a <> coalesce(account, '')) AS added
     FROM calls
+    WHERE event_source <> 'rds.amazonaws.com'
+       OR json_extract_string(request_parameters, '$.attributeName') = 'restore'
 )
 SELECT
     event_time,
@@ -55,7 +60,7 @@ SELECT
     event_id,
     event_name,
     outcome,
-    list_filter(added, lambda a: a <> coalesce(recipient_account_id, '')) AS shared_with
+    added                         AS shared_with
 FROM shared
-WHERE len(list_filter(added, lambda a: a <> coalesce(recipient_account_id, ''))) > 0
+WHERE len(added) > 0
 ORDER BY event_time

@@ -12,13 +12,15 @@ params:
 description: >
   Root credentials should sit in a safe. Every call made with them (console or key) is reported,
   one row per address and key, at its first call; an access key created for root is critical.
-  Events AWS services record for the account (invokedBy, AwsServiceEvent) are not root at work.
+  Calls root makes through a service (invokedBy: a root key created in the console carries
+  signin.amazonaws.com) are root at work; events AWS records about the account
+  (AwsServiceEvent) are not.
 falsepositives: [The few tasks that need root (billing settings, closing the account), done with MFA]
 --- */
 SELECT
     min(event_time)                                   AS event_time,
     'root_account_activity'                           AS detection,
-    CASE WHEN bool_or(event_name = 'CreateAccessKey' AND outcome = 'success') THEN 'critical'
+    CASE WHEN bool_or(api_of(event_source, event_name) = 'iam:CreateAccessKey' AND outcome = 'success') THEN 'critical'
          ELSE 'high' END                              AS severity,
     'initial_access'                                  AS tactic,
     any_value(principal_arn)                          AS principal_arn,
@@ -35,9 +37,8 @@ SELECT
     max(event_time)                                   AS last_time
 FROM cloudtrail
 WHERE principal_type = 'Root'
-  AND invoked_by IS NULL
   AND coalesce(event_type, '') <> 'AwsServiceEvent'
   AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
-GROUP BY recipient_account_id, access_key_id, source_ip
+GROUP BY identity_account(account_id, principal_arn, recipient_account_id), access_key_id, source_ip
 ORDER BY event_time

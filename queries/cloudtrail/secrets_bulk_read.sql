@@ -25,12 +25,14 @@ description: >
   data (DescribeInstanceAttribute userData, where bootstrap secrets hide). One row per burst of a
   principal from one address reading at least min_targets distinct items, any batch or by-path
   decrypting read, or refused min_targets times (probing). Principals that read this way on
-  occasions habit_hours apart (applications at start-up) are doing their job.
+  occasions habit_hours apart (applications at start-up) are doing their job. The reads are the
+  vocabulary's `secret_read` events; reads made through a service for a principal (invokedBy)
+  count, AWS services' own do not.
 falsepositives: [Deployment tools and applications loading their configuration, backup of secrets]
 --- */
 WITH reads AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip, outcome,
-           coalesce(session_issuer_arn, principal_arn) AS actor_id,
+           actor_of(session_issuer_arn, principal_arn) AS actor_id,
            CASE event_name
              WHEN 'GetSecretValue' THEN [json_extract_string(request_parameters, '$.secretId')]
              WHEN 'BatchGetSecretValue' THEN coalesce(json_extract_string(request_parameters, '$.secretIdList[*]'), ['(batch)'])
@@ -39,17 +41,17 @@ WITH reads AS (
              WHEN 'GetParametersByPath' THEN [json_extract_string(request_parameters, '$.path')]
              ELSE [json_extract_string(request_parameters, '$.instanceId')]
            END AS targets,
-           event_name IN ('BatchGetSecretValue', 'GetParametersByPath') AS bulk
+           event_name IN ('BatchGetSecretValue', 'GetParametersByPath') AS bulk,
+           attacker_phase(event_source, event_name, true, NULL) AS phase
     FROM cloudtrail
-    WHERE event_name IN ('GetSecretValue', 'BatchGetSecretValue', 'GetParameter', 'GetParameters',
-                         'GetParametersByPath', 'GetPasswordData', 'DescribeInstanceAttribute')
-      AND ((event_source = 'secretsmanager.amazonaws.com' AND event_name IN ('GetSecretValue', 'BatchGetSecretValue'))
-           OR (event_source = 'ssm.amazonaws.com' AND event_name IN ('GetParameter', 'GetParameters', 'GetParametersByPath')
-               AND lower(json_extract_string(request_parameters, '$.withDecryption')) = 'true')
-           OR (event_source = 'ec2.amazonaws.com' AND event_name = 'GetPasswordData')
-           OR (event_source = 'ec2.amazonaws.com' AND event_name = 'DescribeInstanceAttribute'
-               AND json_extract_string(request_parameters, '$.attribute') = 'userData'))
-      AND invoked_by IS NULL AND principal_arn IS NOT NULL
+    WHERE event_has('secret_read', event_source, event_name)
+      -- a parameter is a secret only when decrypted; instance attributes only as user data
+      AND CASE event_source
+            WHEN 'ssm.amazonaws.com' THEN lower(json_extract_string(request_parameters, '$.withDecryption')) = 'true'
+            WHEN 'ec2.amazonaws.com' THEN event_name <> 'DescribeInstanceAttribute'
+                                          OR json_extract_string(request_parameters, '$.attribute') = 'userData'
+            ELSE true END
+      AND is_principal_action(principal_type) AND principal_arn IS NOT NULL
 ),
 candidates AS (   -- an application re-reading its few parameters never needs the windows below
     SELECT actor_id, source_ip FROM reads
@@ -77,7 +79,8 @@ summary AS (
            count(*) FILTER (outcome = 'success') AS succeeded,
            bool_or(bulk AND outcome = 'success') AS bulk,
            list_sort(list_distinct(flatten(list(targets)))) AS targets,
-           list_sort(list_distinct(list(event_name))) AS event_names
+           list_sort(list_distinct(list(event_name))) AS event_names,
+           list_sort(list_distinct(list(phase))) AS phases
     FROM bursts
     GROUP BY actor_id, source_ip, burst
 ),
@@ -101,6 +104,8 @@ SELECT
     region,
     array_to_string(targets[1:5], ',') || CASE WHEN len(targets) > 5 THEN ',...' ELSE '' END AS resource,
     event_id,
+    -- user data read is discovery too (DESIGN.md, Phase names)
+    list_concat(['credential_access'], list_filter(phases, lambda t: t <> 'credential_access')) AS tactics,
     events,
     succeeded,
     denied,

@@ -21,9 +21,8 @@ falsepositives: [Bastion hosts, temporary debugging rules]
 WITH calls AS (
     SELECT *, request_parameters::VARCHAR AS req
     FROM cloudtrail
-    WHERE event_source = 'ec2.amazonaws.com'
-      AND event_name IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
-      AND invoked_by IS NULL
+    WHERE api_of(event_source, event_name) IN ('ec2:AuthorizeSecurityGroupIngress', 'ec2:ModifySecurityGroupRules')
+      AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
@@ -50,6 +49,7 @@ SELECT
     coalesce(json_extract_string(request_parameters, '$.groupId'),
              json_extract_string(request_parameters, '$.groupName')) AS resource,
     event_id,
+    ['persistence', 'defense_evasion']  AS tactics,   -- a way in, and a firewall opened
     outcome,
     from_ports,
     to_ports,

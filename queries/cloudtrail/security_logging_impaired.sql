@@ -24,32 +24,16 @@ description: >
   query logging removed; LeaveOrganization. Attempts count even when they fail (a trail that was
   not found, an access denial) at lower severity: high when it worked (medium for changes that
   only reconfigure, such as UpdateTrail or selectors that still record management events), low
-  when it did not.
+  when it did not. The calls are the vocabulary's `impairs_logging` events; calls made through a
+  service for a principal (invokedBy) count, AWS services' own do not.
 falsepositives: [Planned changes to logging architecture, tear-down of test accounts]
 --- */
 WITH calls AS (
-    SELECT *, split_part(event_source, '.', 1) || ':' || event_name AS api,
+    SELECT *, api_of(event_source, event_name) AS api,
            request_parameters::VARCHAR AS req
     FROM cloudtrail
-    WHERE event_name IN ('BatchDisableStandards', 'CreateIPSet', 'DeleteAnalyzer',
-                         'DeleteConfigurationRecorder', 'DeleteDeliveryChannel',
-                         'DeleteDetector', 'DeleteEventDataStore', 'DeleteFlowLogs',
-                         'DeleteMembers', 'DeletePublishingDestination',
-                         'DeleteResolverQueryLogConfig', 'DeleteTrail', 'Disable',
-                         'DisableMacie', 'DisableSecurityHub',
-                         'DisassociateFromAdministratorAccount',
-                         'DisassociateFromMasterAccount', 'DisassociateMembers',
-                         'DisassociateResolverQueryLogConfig', 'LeaveOrganization',
-                         'PutEventSelectors', 'PutInsightSelectors',
-                         'StopConfigurationRecorder', 'StopEventDataStoreIngestion',
-                         'StopLogging', 'StopMonitoringMembers', 'UpdateDetector',
-                         'UpdateIPSet', 'UpdateTrail')
-      AND event_source IN ('access-analyzer.amazonaws.com', 'cloudtrail.amazonaws.com',
-                           'config.amazonaws.com', 'ec2.amazonaws.com', 'guardduty.amazonaws.com',
-                           'inspector2.amazonaws.com', 'macie2.amazonaws.com',
-                           'organizations.amazonaws.com', 'route53resolver.amazonaws.com',
-                           'securityhub.amazonaws.com')
-      AND invoked_by IS NULL
+    WHERE event_has('impairs_logging', event_source, event_name)
+      AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),

@@ -8,29 +8,32 @@ attack: [TA0007:T1580, TA0042:T1585.002]
 severity: medium
 params:
   gap_minutes: {type: INTEGER, default: 30, description: a pause this long ends a check}
-  min_distinct: {type: INTEGER, default: 2, description: distinct SES discovery calls}
+  min_distinct: {type: INTEGER, default: 1, description: distinct SES discovery calls}
+  habit_hours: {type: INTEGER, default: 24, description: "a principal that checks on occasions this far apart is doing its job"}
   from_time: {type: TIMESTAMPTZ, default: null}
   to_time: {type: TIMESTAMPTZ, default: null}
 description: >
   Leaked keys are often tried for email first: GetSendQuota, GetAccountSendingEnabled,
-  ListIdentities, GetIdentityVerificationAttributes, SES v2 GetAccount. One row per check by a
-  principal from one address with at least min_distinct different such calls, or any denied one
-  (the quarantine policy denies GetSendQuota and ListIdentities). An application that sends mail
-  reads its quota alone.
+  ListIdentities, GetIdentityVerificationAttributes, SES v2 GetAccount (the vocabulary's
+  `mail_check` events). One row per check by a principal from one address: a single quota or
+  identity check is enough (low), several distinct calls medium, a denied one (the quarantine
+  policy denies GetSendQuota and ListIdentities) or checks in several regions high. An
+  application that checks its quota on occasions at least habit_hours apart is doing its job.
 falsepositives: [Mail-sending applications at start-up, SES dashboards]
 --- */
 WITH calls AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
-           outcome
+           outcome, actor_of(session_issuer_arn, principal_arn) AS actor_id
     FROM cloudtrail
     WHERE event_source IN ('ses.amazonaws.com', 'email.amazonaws.com')
-      AND event_name IN ('GetSendQuota', 'GetSendStatistics', 'GetAccountSendingEnabled',
-                         'ListIdentities', 'GetIdentityVerificationAttributes',
-                         'ListVerifiedEmailAddresses', 'GetAccount', 'ListEmailIdentities',
-                         'GetEmailIdentity', 'ListConfigurationSets')
-      AND principal_arn IS NOT NULL AND invoked_by IS NULL
+      AND event_has('mail_check', 'ses.amazonaws.com', event_name)
+      AND principal_arn IS NOT NULL AND is_principal_action(principal_type)
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
+),
+habit AS (
+    SELECT actor_id FROM calls WHERE outcome = 'success'
+    GROUP BY ALL HAVING max(event_time) - min(event_time) >= $habit_hours * INTERVAL 1 HOUR
 ),
 marked AS (
     SELECT *, CASE WHEN event_time - lag(event_time) OVER w > $gap_minutes * INTERVAL 1 MINUTE
@@ -44,7 +47,7 @@ checks AS (
     FROM marked
 ),
 summary AS (
-    SELECT principal_arn, source_ip, n,
+    SELECT principal_arn, source_ip, n, any_value(actor_id) AS actor_id,
            min(event_time) AS first_time, max(event_time) AS last_time,
            arg_min(event_id, event_time) AS event_id,
            arg_min(aws_region, event_time) AS region,
@@ -60,7 +63,8 @@ summary AS (
 SELECT
     first_time          AS event_time,
     'ses_enumeration'   AS detection,
-    CASE WHEN denied > 0 OR regions > 1 THEN 'high' ELSE 'medium' END AS severity,
+    CASE WHEN denied > 0 OR regions > 1 THEN 'high'
+         WHEN distinct_calls > 1 THEN 'medium' ELSE 'low' END AS severity,
     'discovery'         AS tactic,
     principal_arn,
     access_key_id,
@@ -75,5 +79,5 @@ SELECT
     event_names,
     last_time
 FROM summary
-WHERE distinct_calls >= $min_distinct OR denied > 0
+WHERE (distinct_calls >= $min_distinct AND actor_id NOT IN (SELECT actor_id FROM habit)) OR denied > 0
 ORDER BY event_time

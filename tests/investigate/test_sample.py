@@ -70,18 +70,26 @@ def test_escalation_attempts(story: dict, ground_truth: dict, sample_case: Path)
     # version are escalation; the key and login the user tried to make for itself, and CreateUser,
     # are persistence, denied, and stay in the story in that phase.
     esc, truth = story["escalation_attempts"], ground_truth["escalation_attempts"]
-    assert esc["event_names"] == truth["event_names"] == [
-        "AttachUserPolicy",
-        "CreateAccessKey",
-        "CreatePolicyVersion",
-        "PutUserPolicy",
-    ]
-    assert (esc["total"], esc["denied"], esc["succeeded"], esc["failed"]) == (
-        truth["total"],
-        truth["denied"],
-        truth["succeeded"],
-        truth["failed"],
-    ) == (4, 4, 0, 0)
+    assert (
+        esc["event_names"]
+        == truth["event_names"]
+        == [
+            "AttachUserPolicy",
+            "CreateAccessKey",
+            "CreatePolicyVersion",
+            "PutUserPolicy",
+        ]
+    )
+    assert (
+        (esc["total"], esc["denied"], esc["succeeded"], esc["failed"])
+        == (
+            truth["total"],
+            truth["denied"],
+            truth["succeeded"],
+            truth["failed"],
+        )
+        == (4, 4, 0, 0)
+    )
     with forensics.Case(sample_case, read_only=True) as case:
         _, events = api.timeline(case.con, access_key=ground_truth["leaked_access_key"])
     kept = events.filter((pl.col("phase") == "persistence") & (pl.col("outcome") == "denied"))

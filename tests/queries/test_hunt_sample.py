@@ -57,11 +57,26 @@ def test_the_attacker_addresses_are_the_new_addresses_of_the_key(findings, groun
 
 
 def test_every_escalation_attempt_is_reported_as_denied(findings, ground_truth) -> None:
+    """The generator's attempts are the classic paths by name; the hunt judges them by effect
+    (DESIGN.md, Privilege escalation): admin policies for itself, a key for another user and a new
+    policy version are escalation; a new user, and a password or key for itself, are persistence
+    (iam_credentials_created). Together they report every attempt, each once, as denied."""
     truth = ground_truth["escalation_attempts"]
-    hits = _of(findings, "privilege_escalation", access_key_id=ground_truth["leaked_access_key"])
-    assert sum(f["count"] for f in hits) == truth["total"] == truth["denied"]
-    assert all(set(f["outcomes"]) == {"denied"} for f in hits)
-    assert set().union(*(f["event_names"] for f in hits)) == set(truth["event_names"])
+    key = ground_truth["leaked_access_key"]
+    escalation = _of(findings, "privilege_escalation", access_key_id=key)
+    persistence = [
+        f
+        for f in _of(findings, "iam_credentials_created", access_key_id=key)
+        if f["outcomes"] == {"denied": f["count"]}
+    ]
+    assert set().union(*(f["event_names"] for f in escalation)) == {
+        "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", "CreatePolicyVersion"
+    }  # fmt: skip
+    assert all(set(f["outcomes"]) == {"denied"} for f in escalation)
+    ids = {i for f in escalation + persistence for i in f["event_ids"]}
+    assert len(ids) == truth["total"] == truth["denied"]
+    names = set().union(*(f["event_names"] for f in escalation + persistence))
+    assert names == set(truth["event_names"])
 
 
 def test_regions_attempted_and_succeeded(findings, ground_truth) -> None:
