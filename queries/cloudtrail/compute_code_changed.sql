@@ -56,8 +56,10 @@ SELECT
     coalesce(json_extract_string(request_parameters, '$.instanceId'),
              json_extract_string(request_parameters, '$.functionName')) AS resource,
     event_id,
-    CASE WHEN event_source = 'lambda.amazonaws.com' THEN [phase, 'persistence', 'privilege_escalation']
-         ELSE [phase, 'privilege_escalation'] END AS tactics,
+    -- the call's own phase first, then what else new code on compute serves (each once)
+    list_concat([phase], list_filter(
+        CASE WHEN event_source = 'lambda.amazonaws.com' THEN ['persistence', 'privilege_escalation']
+             ELSE ['privilege_escalation'] END, lambda t: t <> phase)) AS tactics,
     event_name,
     outcome,
     error_code,

@@ -185,12 +185,6 @@ def test_benign_high_list_entries_are_reasoned_and_still_high(permiso_high) -> N
             assert (entry["detection"], event_id) in permiso_high, f"no longer high, drop it: {entry}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="16 unexplained high rows today (4 of the 7 high findings), all privilege_escalation: 7 SSM or "
-    "Instance Connect calls, 9 IAM changes by a console principal the trimmed records do not name; "
-    "flip when the detections are fixed",
-)
 def test_benign_console_sessions_have_no_unexplained_high_finding(permiso_high) -> None:
     listed = {(e["detection"], i) for e in _benign_high_listed() for i in e["event_ids"]}
     assert sorted(permiso_high - listed) == []

@@ -73,10 +73,16 @@ def test_every_escalation_attempt_is_reported_as_denied(findings, ground_truth) 
         "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", "CreatePolicyVersion"
     }  # fmt: skip
     assert all(set(f["outcomes"]) == {"denied"} for f in escalation)
-    ids = {i for f in escalation + persistence for i in f["event_ids"]}
-    assert len(ids) == truth["total"] == truth["denied"]
-    names = set().union(*(f["event_names"] for f in escalation + persistence))
-    assert names == set(truth["event_names"])
+    escalation_ids = {i for f in escalation for i in f["event_ids"]}
+    assert len(escalation_ids) == truth["total"] == truth["denied"] == 4
+    assert set().union(*(f["event_names"] for f in escalation)) == set(truth["event_names"])
+    # the user's own key and login, and a new user: persistence (iam_credentials_created also
+    # lists the key made for the CI user, which is escalation: it is counted there once)
+    own = {i for f in persistence for i in f["event_ids"]} - escalation_ids
+    assert len(own) == 3
+    assert set().union(*(f["event_names"] for f in persistence)) == {
+        "CreateAccessKey", "CreateLoginProfile", "CreateUser"
+    }  # fmt: skip
 
 
 def test_regions_attempted_and_succeeded(findings, ground_truth) -> None:
