@@ -3,6 +3,7 @@ its story from the real investigation, and the incident's timeline frame."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ def timeline(sample: forensics.Case, story: dict[str, Any]) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.is_file():
+        # CI installs it and says so: there a missing browser is a failure, never a skip
+        if os.environ.get("FORENSICS_REQUIRE_CHROMIUM"):
+            pytest.fail("FORENSICS_REQUIRE_CHROMIUM is set but /usr/bin/chromium is missing")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     return CHROMIUM
 
