@@ -288,3 +288,22 @@ def test_absurd_times_are_kept_reported_and_never_drive_a_loop(tmp_path):
     rep = run("report", "--case", str(case), "--access-key", "AKIAEXAMPLE000000001",
               "--out", str(tmp_path / "r.html"), timeout=90)  # fmt: skip
     assert rep.returncode == 0, rep.stderr
+
+
+def test_a_cut_short_firehose_object_keeps_the_envelopes_before_the_break(tmp_path):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    data = gzip.compress("".join(json.dumps(envelope(event(i))) for i in range(50)).encode())
+    (ev / "fh-cut.gz").write_bytes(data[: len(data) * 2 // 3])
+    (ev / "whole.ndjson").write_text(json.dumps(envelope(event(99))) + "\n")
+    report, stderr = load(tmp_path / "c.duckdb", ev)
+    assert "truncated gzip" in stderr and "Traceback" not in stderr
+    cut = rows(
+        tmp_path / "c.duckdb",
+        "SELECT count(*), count(envelope), min(delivery), max(delivery) FROM cloudtrail "
+        "WHERE source_file LIKE '%fh-cut.gz'",
+    )
+    n = cut[0][0]
+    assert 0 < n < 50 and cut == [(n, n, "eventbridge", "eventbridge")]
+    assert report["loaded"] == n + 1 and report["rejected"] >= 1
+    case_consistent(tmp_path / "c.duckdb")
