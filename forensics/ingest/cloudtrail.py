@@ -12,7 +12,7 @@ import re
 import pyarrow as pa
 
 from .. import connection
-from .cloudtrail_sql import DELIVERY_RANK_SQL, ENVELOPE, SOURCES, stage_sql
+from .cloudtrail_sql import DELIVERY_RANK_SQL, SOURCES, WRAPPED, stage_sql
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
@@ -29,6 +29,11 @@ GZIP_RATIO_GUESS = 10  # for files whose decompressed size is unknown (zip)
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
 _EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
 # EventBridge's detail-types for CloudTrail records (API calls, console sign-ins, service events)
+# a CloudTrail record as `_source` of an Elasticsearch hit, or as ECS's `event.original` text
+_SIEM_WRAPPED = re.compile(
+    r'"_source"\s*:\s*\{\s*"(eventVersion|eventTime|eventName|eventSource|userIdentity)"'
+    r'|"original"\s*:\s*"\{\\"(eventVersion|eventTime|eventName|eventSource|userIdentity)\\"'
+)
 _EVENTBRIDGE = re.compile(r'"detail-type"\s*:\s*"AWS [A-Za-z ]+ via CloudTrail"')
 
 
@@ -47,6 +52,12 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         return Sniff(
             "cloudtrail-eventbridge",
             options={"shape": "eventbridge", "layout": layout, "delivery": "eventbridge"},
+        )
+    if _SIEM_WRAPPED.search(text[:16384]):
+        # a SIEM export whose documents wrap the record (`_source`, or ECS `event.original`)
+        layout = "array" if text.startswith("[") else json_layout(text)
+        return Sniff(
+            "cloudtrail-siem-wrapped", options={"shape": "siem", "layout": layout, "delivery": "siem"}
         )
     if text.startswith("["):
         if any(k in text for k in _EVENT_KEYS):
@@ -111,12 +122,19 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
 
 
 def _report_implausible(ctx: LoadContext, before: int) -> None:
-    """Events with absurd times are kept, flagged, and said in one line (DESIGN.md record_flags)."""
+    """Replaced copies, and events with absurd times (kept, flagged: DESIGN.md record_flags),
+    each said in one line for the whole load."""
     (n,) = ctx.con.execute(
         "SELECT count(*) FROM cloudtrail "
         "WHERE load_id > $b AND list_contains(record_flags, 'time implausible')",
         {"b": before},
     ).fetchone()
+    replaced = ctx.tally.pop("replaced", 0)
+    if replaced:
+        ctx.on_problem(
+            f"{replaced} events already in the case replaced by a more complete copy of the same event "
+            f"(from {ctx.tally.pop('replaced_files', 0)} earlier file(s)); every copy is in cloudtrail_copies"
+        )
     if n:
         ctx.on_problem(
             f"{n} CloudTrail events have a time before 2013-11 or more than a day ahead: kept, "
@@ -174,8 +192,8 @@ def _stage_and_insert(
     )
     bad = con.execute(
         "SELECT rowid, source_file, source_position, left(coalesce(raw, envelope)::VARCHAR, 300), "
-        "CASE WHEN raw IS NULL THEN 'EventBridge event that holds no CloudTrail record (detail-type '"
-        "     || coalesce(envelope ->> '$.\"detail-type\"', 'missing') || ')' "
+        "CASE WHEN raw IS NULL THEN 'wrapper document that holds no CloudTrail record' "
+        "     || coalesce(' (EventBridge detail-type ' || (envelope ->> '$.\"detail-type\"') || ')', '') "
         "ELSE 'record has no parseable eventTime or @timestamp' END "
         "FROM cloudtrail WHERE load_id = $b AND event_time IS NULL",
         {"b": load_id},
@@ -264,11 +282,8 @@ def _replaced(ctx: LoadContext, replaced: dict[str, int]) -> None:
         if n and o.records_loaded >= n:
             o.records_loaded -= n
             o.duplicates += n
-    total = sum(replaced.values())
-    ctx.on_problem(
-        f"{total} events already in the case replaced by a more complete copy of the same event "
-        f"(from {len(replaced)} earlier file(s)); every copy is listed in cloudtrail_copies"
-    )
+    ctx.tally["replaced"] = ctx.tally.get("replaced", 0) + sum(replaced.values())
+    ctx.tally["replaced_files"] = ctx.tally.get("replaced_files", 0) + len(replaced)
 
 
 def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:
@@ -314,9 +329,10 @@ def _insert_salvaged(
                 }
             )
             ctx.con.register("salvaged", table)
-            if s.options["shape"] == "eventbridge":
+            wrapped = WRAPPED.get(s.options["shape"])
+            if wrapped:  # the record and its envelope, by the same SQL as the batch reader's
                 doc = "(SELECT *, raw::JSON AS doc FROM salvaged)"
-                src = f"SELECT source_file, source_position, {ENVELOPE} FROM {doc}"
+                src = f"SELECT source_file, source_position, {wrapped} FROM {doc}"
             else:
                 src = "SELECT source_file, source_position, raw::JSON AS raw, NULL::JSON AS envelope "
                 src += "FROM salvaged"

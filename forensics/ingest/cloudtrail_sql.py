@@ -222,12 +222,29 @@ SOURCES = {
               FROM read_json_objects($files, format = $layout, filename = true,
                                      maximum_object_size = $max_object))""",
 }
+# SIEM exports that wrap the record: the original text in ECS's `event.original` (at the top or
+# under Elasticsearch's `_source`), or the record's own fields as `_source`. The wrapper, without
+# the record, is kept as the envelope.
+SIEM_RECORD = """
+    CASE WHEN json_valid(doc ->> '$.event.original') THEN (doc ->> '$.event.original')::JSON
+         WHEN json_valid(doc ->> '$._source.event.original')
+             THEN (doc ->> '$._source.event.original')::JSON
+         WHEN json_type(doc, '$._source') = 'OBJECT' THEN doc -> '$._source' END AS raw,
+    CASE WHEN json_valid(doc ->> '$.event.original')
+             THEN json_merge_patch(doc, '{"event": {"original": null}}')
+         WHEN json_valid(doc ->> '$._source.event.original')
+             THEN json_merge_patch(doc, '{"_source": {"event": {"original": null}}}')
+         ELSE json_merge_patch(doc, '{"_source": null}') END AS envelope"""
+SOURCES["siem"] = SOURCES["eventbridge"].replace("{ENVELOPE}", SIEM_RECORD)
+
 # The record and the envelope of one EventBridge document `doc`; an event of another detail-type
 # has no record (it is rejected with the reason).
 ENVELOPE = """
     CASE WHEN (doc ->> '$."detail-type"') LIKE '% via CloudTrail'
           AND json_type(doc, '$.detail') = 'OBJECT' THEN doc -> '$.detail' END AS raw,
     json_merge_patch(doc, '{"detail": null}') AS envelope"""
+# the record and envelope expressions of each wrapped shape, over a relation with `doc`
+WRAPPED = {"eventbridge": ENVELOPE, "siem": SIEM_RECORD}
 SOURCES["eventbridge"] = SOURCES["eventbridge"].replace("{ENVELOPE}", ENVELOPE)
 
 # How complete each delivery's copy of an event is (DESIGN.md Duplicates): the trail file, then

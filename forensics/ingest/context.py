@@ -56,6 +56,7 @@ class LoadContext:
     outcomes: list[FileOutcome] = field(default_factory=list)
 
     pending_rejects: list[tuple[str, str, str, str]] = field(default_factory=list)
+    tally: dict[str, int] = field(default_factory=dict)  # a loader's counts, said once per load
 
     def reject(self, path: str, position: str, reason: str, excerpt: str = "") -> None:
         """Quarantine what could not be parsed, and say so in one line (written in bulk)."""

@@ -99,7 +99,7 @@ def test_eventbridge_envelopes_in_every_shape_load_as_cloudtrail(tmp_path):
     report, stderr = load(tmp_path / "c.duckdb", ev)
 
     assert (report["read"], report["loaded"], report["rejected"]) == (8, 7, 1)
-    assert "holds no CloudTrail record (detail-type GuardDuty Finding)" in stderr
+    assert "holds no CloudTrail record (EventBridge detail-type GuardDuty Finding)" in stderr
     got = rows(
         tmp_path / "c.duckdb",
         "SELECT event_id, delivery, aws_region, event_time::VARCHAR, record_flags, envelope ->> 'id', "
@@ -307,3 +307,32 @@ def test_a_cut_short_firehose_object_keeps_the_envelopes_before_the_break(tmp_pa
     assert 0 < n < 50 and cut == [(n, n, "eventbridge", "eventbridge")]
     assert report["loaded"] == n + 1 and report["rejected"] >= 1
     case_consistent(tmp_path / "c.duckdb")
+
+
+def test_siem_exports_that_wrap_the_record_load_and_yield_to_richer_copies(tmp_path):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    hits = [{"_index": "ct-2026", "_id": f"h{i}", "_source": event(i)} for i in range(2)]
+    ecs = [
+        {"@timestamp": "2026-10-01T00:00:02Z", "event": {"original": json.dumps(event(i))}, "cloud": {}}
+        for i in (2, 3)
+    ]
+    nested = [{"_index": "x", "_source": {"@timestamp": "t", "event": {"original": json.dumps(event(4))}}}]
+    (ev / "hits.ndjson").write_text("\n".join(map(json.dumps, hits)) + "\n")
+    (ev / "ecs.json").write_text(json.dumps(ecs, indent=2))
+    (ev / "nested.ndjson").write_text("\n".join(map(json.dumps, nested)) + "\n")
+    case = tmp_path / "c.duckdb"
+    report, _ = load(case, ev)
+    assert (report["read"], report["loaded"], report["rejected"]) == (5, 5, 0)
+    got = rows(case, "SELECT raw = $$" + json.dumps(event(3)) + "$$::JSON, delivery FROM cloudtrail "
+                     "WHERE event_id LIKE '%3'")  # fmt: skip
+    assert got == [(True, "siem")]  # the record as the SIEM held it, JSON-equal
+    assert rows(case, "SELECT count(*) FROM cloudtrail WHERE envelope IS NOT NULL") == [(5,)]
+    # the trail copy of event 1 replaces the SIEM's
+    trail = tmp_path / "trail"
+    trail.mkdir()
+    (trail / "t.json").write_text(json.dumps({"Records": [event(1)]}))
+    load(case, trail)
+    assert rows(case, "SELECT delivery FROM cloudtrail WHERE event_id LIKE '%1'") == [("trail",)]
+    assert rows(case, "SELECT delivery, replaced FROM cloudtrail_copies") == [("siem", True)]
+    case_consistent(case)
