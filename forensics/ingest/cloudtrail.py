@@ -131,9 +131,10 @@ def _report_implausible(ctx: LoadContext, before: int) -> None:
     ).fetchone()
     replaced = ctx.tally.pop("replaced", 0)
     if replaced:
+        files = len(ctx.tally.pop("replaced_files", ()))
         ctx.on_problem(
             f"{replaced} events already in the case replaced by a more complete copy of the same event "
-            f"(from {ctx.tally.pop('replaced_files', 0)} earlier file(s)); every copy is in cloudtrail_copies"
+            f"(from {files} earlier file(s)); every copy is in cloudtrail_copies"
         )
     if n:
         ctx.on_problem(
@@ -241,11 +242,12 @@ def _stage_and_insert(
         "source_position, envelope ->> 'id', NOT d.here, now() "
         "FROM cloudtrail c JOIN batch_doomed d ON c.rowid = d.rid"
     )
+    if bad:
+        con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": [r[0] for r in bad]})
+    if dupes:  # a join, not a list probe per row: copies can be most of a batch
+        con.execute("DELETE FROM cloudtrail WHERE rowid IN (SELECT rid FROM batch_doomed)")
     con.execute("DROP TABLE batch_keys")
     con.execute("DROP TABLE batch_doomed")
-    doomed = [r[0] for r in bad] + [r[0] for r in dupes]
-    if doomed:
-        con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": doomed})
     rejected: dict[str, int] = {}
     for _, path, _, _, _ in bad:
         rejected[path] = rejected.get(path, 0) + 1
@@ -283,7 +285,7 @@ def _replaced(ctx: LoadContext, replaced: dict[str, int]) -> None:
             o.records_loaded -= n
             o.duplicates += n
     ctx.tally["replaced"] = ctx.tally.get("replaced", 0) + sum(replaced.values())
-    ctx.tally["replaced_files"] = ctx.tally.get("replaced_files", 0) + len(replaced)
+    ctx.tally.setdefault("replaced_files", set()).update(replaced)
 
 
 def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:

@@ -145,6 +145,7 @@ def test_duplicates_keep_the_trail_copy_whatever_the_order(tmp_path):
         if order == "copies-first":
             assert (r1["loaded"], r2["loaded"]) == (4, 3)
             assert "3 events already in the case replaced by a more complete copy" in stderr2
+            assert "(from 1 earlier file(s))" in stderr2
         else:
             assert (r1["loaded"], r2["loaded"], r2["duplicates"]) == (3, 1, 3)
         case_consistent(case)
