@@ -55,7 +55,21 @@ TABLES: dict[str, str] = {
             source_file           VARCHAR,
             source_position       VARCHAR,
             load_id               BIGINT,    -- which load batch wrote the row (for reconciling)
-            record_flags          VARCHAR[]  -- DESIGN.md: 'read_only derived', 'time implausible', ...
+            record_flags          VARCHAR[], -- DESIGN.md: 'read_only derived', 'time implausible', ...
+            delivery              VARCHAR,   -- trail | lookup | eventbridge | export | siem (the copy kept)
+            envelope              JSON       -- an EventBridge copy's envelope (without detail), else NULL
+        )""",
+    # DESIGN.md Duplicates: every copy of a CloudTrail event that is not the one kept in `cloudtrail`
+    "cloudtrail_copies": """
+        CREATE TABLE IF NOT EXISTS cloudtrail_copies (
+            event_id              VARCHAR,
+            recipient_account_id  VARCHAR,
+            delivery              VARCHAR,   -- how this copy came (see cloudtrail.delivery)
+            source_file           VARCHAR,
+            source_position       VARCHAR,
+            envelope_id           VARCHAR,   -- the EventBridge event id of a forwarded copy
+            replaced              BOOLEAN,   -- true: it was kept until a more complete copy came
+            recorded_at           TIMESTAMPTZ
         )""",
     "vpc_flows": """
         CREATE TABLE IF NOT EXISTS vpc_flows (
@@ -201,6 +215,17 @@ UPGRADES: dict[tuple[str, str], tuple[str, str]] = {
                    lambda f: f IS NOT NULL),
                read_only = read_only_of(raw ->> '$.readOnly', event_name)""",
     ),
+    ("cloudtrail", "delivery"): (
+        "VARCHAR",
+        """UPDATE cloudtrail SET delivery = CASE
+               WHEN source_position LIKE 'event %' THEN 'lookup'
+               WHEN (raw -> '$."@timestamp"') IS NOT NULL THEN 'siem'
+               WHEN source_position LIKE 'line % record %' THEN 'trail'
+               WHEN source_position LIKE 'record %' AND source_file IN (
+                   SELECT path FROM sources WHERE format = 'cloudtrail-records') THEN 'trail'
+               ELSE 'export' END""",
+    ),
+    ("cloudtrail", "envelope"): ("JSON", "SELECT 1"),
 }
 
 

@@ -6,6 +6,7 @@ Each loader module exposes `SOURCE`, `sniff(EvidenceFile) -> Sniff | None` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Container, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +16,9 @@ import duckdb
 
 from . import billing, cloudtrail, findings, vpcflow
 from .context import LoadContext, Sniff, outcome_for
-from .evidence import EvidenceFile, inspect, looks_binary, walk
+from .evidence import EvidenceFile, Unreadable, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
+from .tabular import environment_failure, unexpected_reason
 
 # Order matters: the first loader whose sniff recognises a file gets it.
 LOADERS: list[ModuleType] = [cloudtrail, findings, vpcflow, billing]
@@ -78,6 +80,10 @@ def load_paths(
     with ThreadPoolExecutor(max_workers=INSPECT_THREADS) as pool:
         examined = list(pool.map(lambda path: _examine(path, known), files))
     for f, verdict in examined:
+        if not f.sha256:  # not readable (no content to fingerprint): judged afresh every time
+            settled.append(outcome_for(f, "unknown", "rejected", "", str(verdict)))
+            ctx.reject(f.path, "path", str(verdict))
+            continue
         if (f.path, f.sha256) in known:
             o = outcome_for(f, "", "skipped-already-loaded", "", "already in the case")
             unchanged.append(o)
@@ -108,10 +114,31 @@ def load_paths(
     advance(len(unchanged))
     for module in loaders:
         if routed[module.SOURCE]:
-            module.load(ctx, routed[module.SOURCE])
+            try:
+                module.load(ctx, routed[module.SOURCE])
+            except Exception as exc:  # a loader's bug: its unsettled files are rejected, the rest goes on
+                if environment_failure(exc):
+                    raise
+                _reject_unsettled(ctx, module.SOURCE, routed[module.SOURCE], exc)
     ctx.flush()
     con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
+
+
+def _reject_unsettled(
+    ctx: LoadContext, source: str, items: list[tuple[EvidenceFile, Sniff]], exc: Exception
+) -> None:
+    with contextlib.suppress(duckdb.Error):
+        ctx.con.execute("ROLLBACK")  # whatever the loader left open
+    ctx.pending_rejects.clear()
+    settled = {o.path for o in ctx.outcomes}
+    reason = unexpected_reason(exc)
+    for f, _ in items:
+        if f.path not in settled:
+            ctx.reject(f.path, "file", reason)
+    ctx.record(
+        [outcome_for(f, s.format, "rejected", source, reason) for f, s in items if f.path not in settled]
+    )
 
 
 def _examine(
@@ -119,8 +146,14 @@ def _examine(
 ) -> tuple[EvidenceFile, tuple[ModuleType, Sniff] | str | None]:
     """Fingerprint and sniff one file (not one already in the case), then keep only the start
     of its head for excerpts: 100,000 small files must not hold 64 KiB each in memory."""
-    f = inspect(path, known)
-    verdict = None if (f.path, f.sha256) in known else _sniff(f, LOADERS)
+    try:
+        f = inspect(path, known)
+    except Unreadable as exc:  # a dangling link, a link loop, an unreadable file: one problem
+        return EvidenceFile(str(path), 0, "", "none", b""), str(exc)
+    try:
+        verdict = None if (f.path, f.sha256) in known else _sniff(f, LOADERS)
+    except Exception as exc:  # a sniffer's bug must not stop the load: this file is rejected
+        verdict = f"could not be recognised: {type(exc).__name__}: {exc}"
     f.head = f.head[:EXCERPT_BYTES]
     return f, verdict
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pyarrow as pa
 
 from .. import connection
-from .cloudtrail_sql import SOURCES, stage_sql
+from .cloudtrail_sql import DELIVERY_RANK_SQL, SOURCES, WRAPPED, stage_sql
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
 from .salvage import Problem, salvage_records
-from .tabular import batches, bisect_load, json_object_limit
+from .tabular import batches, bisect_load, environment_failure, json_object_limit, unexpected_reason
 
 SOURCE = "cloudtrail"
 # JSON per DuckDB read, decompressed: big enough to keep both cores busy, small enough that the
@@ -29,6 +28,13 @@ GZIP_RATIO_GUESS = 10  # for files whose decompressed size is unknown (zip)
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"([^"]*)"')
 _EVENT_KEYS = ('"eventVersion"', '"eventName"', '"eventSource"', '"eventTime"')
+# EventBridge's detail-types for CloudTrail records (API calls, console sign-ins, service events)
+# a CloudTrail record as `_source` of an Elasticsearch hit, or as ECS's `event.original` text
+_SIEM_WRAPPED = re.compile(
+    r'"_source"\s*:\s*\{\s*"(eventVersion|eventTime|eventName|eventSource|userIdentity)"'
+    r'|"original"\s*:\s*"\{\\"(eventVersion|eventTime|eventName|eventSource|userIdentity)\\"'
+)
+_EVENTBRIDGE = re.compile(r'"detail-type"\s*:\s*"AWS [A-Za-z ]+ via CloudTrail"')
 
 
 def sniff(f: EvidenceFile) -> Sniff | None:
@@ -40,9 +46,24 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         return None
     if '"digestStartTime"' in text or '"digestPublicKeyFingerprint"' in text:
         return Sniff("cloudtrail-digest", skip="skipped-digest", detail="CloudTrail digest file")
+    if '"detail-type"' in text[:4096] and _EVENTBRIDGE.search(text[:16384]):
+        # EventBridge envelopes of CloudTrail records: NDJSON, an array, or concatenated
+        layout = "array" if text.startswith("[") else json_layout(text)
+        return Sniff(
+            "cloudtrail-eventbridge",
+            options={"shape": "eventbridge", "layout": layout, "delivery": "eventbridge"},
+        )
+    if _SIEM_WRAPPED.search(text[:16384]):
+        # a SIEM export whose documents wrap the record (`_source`, or ECS `event.original`)
+        layout = "array" if text.startswith("[") else json_layout(text)
+        return Sniff(
+            "cloudtrail-siem-wrapped", options={"shape": "siem", "layout": layout, "delivery": "siem"}
+        )
     if text.startswith("["):
         if any(k in text for k in _EVENT_KEYS):
-            return Sniff("cloudtrail-array", options={"shape": "events", "layout": "array"})
+            return Sniff(
+                "cloudtrail-array", options={"shape": "events", "layout": "array", "delivery": "export"}
+            )
         return None
     if not text.startswith("{"):
         return None
@@ -54,14 +75,16 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         lines = [ln for ln in text.split("\n")[1:] if ln.strip()]
         many = layout == "newline_delimited" and any(ln.lstrip().startswith("{") for ln in lines)
         shape = "records_lines" if many else "records"
-        return Sniff("cloudtrail-records", options={"shape": shape, "layout": layout})
+        return Sniff("cloudtrail-records", options={"shape": shape, "layout": layout, "delivery": "trail"})
     if first_key == "Events" or ('"CloudTrailEvent"' in text and '"Events"' in text):
-        return Sniff("cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout})
-    if '"detail-type"' in text and '"AWS API Call via CloudTrail"' in text:
-        return None  # EventBridge envelope: not handled here yet
+        return Sniff(
+            "cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout, "delivery": "lookup"}
+        )
     if sum(k in text[:4096] for k in _EVENT_KEYS) >= 2:
-        fmt = "cloudtrail-logstash" if '"@timestamp"' in text[:4096] else "cloudtrail-ndjson"
-        return Sniff(fmt, options={"shape": "events", "layout": layout})
+        siem = '"@timestamp"' in text[:4096]
+        fmt = "cloudtrail-logstash" if siem else "cloudtrail-ndjson"
+        delivery = "siem" if siem else "export"
+        return Sniff(fmt, options={"shape": "events", "layout": layout, "delivery": delivery})
     return None
 
 
@@ -69,24 +92,55 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
     """Load files in batches grouped by shape; record each file's outcome."""
     # One reader call per shape and layout; big documents apart from small ones, since every
     # file of a batch gets a buffer of the batch's object limit.
-    groups: dict[tuple[str, str, int], list[tuple[EvidenceFile, Sniff]]] = {}
+    groups: dict[tuple[str, str, int, str], list[tuple[EvidenceFile, Sniff]]] = {}
     for f, s in items:
-        key = (s.options["shape"], s.options["layout"], json_object_limit([f]))
+        o = s.options
+        key = (o["shape"], o["layout"], json_object_limit([f]), o["delivery"])
         groups.setdefault(key, []).append((f, s))
     unread: list[tuple[EvidenceFile, Sniff]] = []
-    for (shape, layout, _), members in groups.items():
+    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchone()
+    for (shape, layout, _, delivery), members in groups.items():
         src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # one of our constants
         for batch in batches(members, BATCH_JSON_BYTES, BATCH_FILES, weight=_json_bytes):
             bisect_load(
                 batch,
-                lambda part, src_sql=src_sql: unread.extend(_load_batch(ctx, src_sql, part)),
+                lambda part, src_sql=src_sql, d=delivery: unread.extend(_load_batch(ctx, src_sql, d, part)),
                 lambda item, exc: _salvage_one(ctx, item, exc),
+                lambda item, exc: _reject_file(ctx, item, exc),
             )
     # A file that gave the reader no records at all is decoded again in Python: DuckDB's
     # multi-threaded reader has been seen to pass over a cut-short document without an error,
     # and an empty file must be shown to be empty, not assumed so.
     for item in unread:
-        _salvage_one(ctx, item, None)
+        try:
+            _salvage_one(ctx, item, None)
+        except Exception as exc:
+            if environment_failure(exc):
+                raise
+            _reject_file(ctx, item, exc)
+    _report_implausible(ctx, before)
+
+
+def _report_implausible(ctx: LoadContext, before: int) -> None:
+    """Replaced copies, and events with absurd times (kept, flagged: DESIGN.md record_flags),
+    each said in one line for the whole load."""
+    (n,) = ctx.con.execute(
+        "SELECT count(*) FROM cloudtrail "
+        "WHERE load_id > $b AND list_contains(record_flags, 'time implausible')",
+        {"b": before},
+    ).fetchone()
+    replaced = ctx.tally.pop("replaced", 0)
+    if replaced:
+        files = len(ctx.tally.pop("replaced_files", ()))
+        ctx.on_problem(
+            f"{replaced} events already in the case replaced by a more complete copy of the same event "
+            f"(from {files} earlier file(s)); every copy is in cloudtrail_copies"
+        )
+    if n:
+        ctx.on_problem(
+            f"{n} CloudTrail events have a time before 2013-11 or more than a day ahead: kept, "
+            "flagged 'time implausible' in record_flags (spans and coverage leave them out)"
+        )
 
 
 def _json_bytes(f: EvidenceFile) -> int:
@@ -94,7 +148,7 @@ def _json_bytes(f: EvidenceFile) -> int:
 
 
 def _load_batch(
-    ctx: LoadContext, src_sql: str, batch: list[tuple[EvidenceFile, Sniff]]
+    ctx: LoadContext, src_sql: str, delivery: str, batch: list[tuple[EvidenceFile, Sniff]]
 ) -> list[tuple[EvidenceFile, Sniff]]:
     """One DuckDB read for the batch, in one transaction: all of it lands, or nothing does.
     Returns the files that yielded no records (their fate is settled by the caller)."""
@@ -103,31 +157,34 @@ def _load_batch(
     ctx.con.execute("BEGIN TRANSACTION")
     try:
         params = {"files": files, "max_object": json_object_limit(f for f, _ in batch)}
-        counts = _stage_and_insert(ctx, src_sql, params)
+        counts, replaced = _stage_and_insert(ctx, src_sql, delivery, params)
         ctx.record([_outcome(f, s, counts[f.path]) for f, s in batch if f.path in counts])
         ctx.con.execute("COMMIT")
-    except duckdb.Error:
+    except Exception:
         ctx.con.execute("ROLLBACK")
         del ctx.pending_rejects[mark:]  # the retry finds them again
         raise
+    _replaced(ctx, replaced)
     return [(f, s) for f, s in batch if f.path not in counts]
 
 
 def _stage_and_insert(
-    ctx: LoadContext, src_sql: str, params: dict | None = None
-) -> dict[str, tuple[int, int, int]]:
-    """Insert the batch, then take out what cannot stay; per-file (read, rejected, loaded).
+    ctx: LoadContext, src_sql: str, delivery: str, params: dict | None = None
+) -> tuple[dict[str, tuple[int, int, int]], dict[str, int]]:
+    """Insert the batch, then take out what cannot stay; per-file (read, rejected, loaded), and
+    per earlier file how many of its rows a more complete copy in this batch replaced.
 
     Rows stream straight into `cloudtrail` (no wide staging copy, so memory stays flat); the
-    few rows without a usable time, and duplicates of events already in the case or earlier in
-    the batch, are found with narrow key-only queries and deleted again, inside the caller's
-    transaction.
+    few rows without a usable time, and every copy of an event but the most complete one
+    (DESIGN.md Duplicates), are found with narrow key-only queries and deleted again, inside the
+    caller's transaction. Each copy not kept is recorded in `cloudtrail_copies`.
     """
     con = ctx.con
     (load_id,) = con.execute("SELECT nextval('load_id_seq')").fetchall()[0]
     con.execute(
-        f"INSERT INTO cloudtrail BY NAME SELECT *, $load_id AS load_id FROM ({stage_sql(src_sql)})",
-        {**(params or {}), "load_id": load_id},
+        "INSERT INTO cloudtrail BY NAME SELECT *, $load_id AS load_id, $delivery AS delivery "
+        f"FROM ({stage_sql(src_sql)})",
+        {**(params or {}), "load_id": load_id, "delivery": delivery},
     )
     read = dict(
         con.execute(
@@ -135,52 +192,100 @@ def _stage_and_insert(
         ).fetchall()
     )
     bad = con.execute(
-        "SELECT rowid, source_file, source_position, left(raw::VARCHAR, 300) FROM cloudtrail "
-        "WHERE load_id = $b AND event_time IS NULL",
+        "SELECT rowid, source_file, source_position, left(coalesce(raw, envelope)::VARCHAR, 300), "
+        "CASE WHEN raw IS NULL THEN 'wrapper document that holds no CloudTrail record' "
+        "     || coalesce(' (EventBridge detail-type ' || (envelope ->> '$.\"detail-type\"') || ')', '') "
+        "ELSE 'record has no parseable eventTime or @timestamp' END "
+        "FROM cloudtrail WHERE load_id = $b AND event_time IS NULL",
         {"b": load_id},
     ).fetchall()
-    for _, path, pos, excerpt in bad:
-        ctx.reject(path, pos, "record has no parseable eventTime or @timestamp", excerpt)
-    # Deduplicate on (eventID, recipientAccountId): against the case, then within the batch.
-    # The batch's keys are the small side of every join, so memory follows the batch, not the case.
+    for _, path, pos, excerpt, reason in bad:
+        ctx.reject(path, pos, reason, excerpt or "")
+    # Deduplicate on (eventID, recipientAccountId) against the case and within the batch: the
+    # copy of the best delivery stays (the earlier one on a tie). The batch's keys are the small
+    # side of every join, so memory follows the batch, not the case.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_keys AS "
-        "SELECT rowid AS rid, event_id, coalesce(recipient_account_id, '') AS acct "
-        "FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL",
+        "SELECT rowid AS rid, event_id, coalesce(recipient_account_id, '') AS acct, "
+        f"{DELIVERY_RANK_SQL} AS rank FROM cloudtrail WHERE load_id = $b AND event_time IS NOT NULL",
         {"b": load_id},
     )
-    dupes = con.execute(
-        """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE batch_doomed AS
         WITH earlier AS (
-            SELECT event_id, coalesce(recipient_account_id, '') AS acct
+            SELECT rowid AS rid, event_id, coalesce(recipient_account_id, '') AS acct,
+                   {DELIVERY_RANK_SQL} AS rank
             FROM cloudtrail
             WHERE load_id <> $b AND event_id IN (SELECT event_id FROM batch_keys)
         ),
-        doomed AS (
-            SELECT rid FROM batch_keys SEMI JOIN earlier USING (event_id, acct)
-            UNION
-            SELECT rid FROM batch_keys
-            WHERE rid NOT IN (SELECT min(rid) FROM batch_keys GROUP BY event_id, acct)
-        )
-        SELECT rowid, source_file FROM cloudtrail  -- the load_id filter prunes by zone map
-        WHERE load_id = $b AND rowid IN (SELECT rid FROM doomed)
+        cand AS (
+            SELECT rid, event_id, acct, rank, false AS here FROM earlier
+            SEMI JOIN batch_keys USING (event_id, acct)
+            UNION ALL
+            SELECT rid, event_id, acct, rank, true AS here FROM batch_keys
+        ),
+        twice AS (SELECT event_id, acct FROM cand GROUP BY ALL HAVING count(*) > 1)
+        SELECT rid, here FROM (
+            SELECT rid, here, row_number() OVER (
+                       PARTITION BY event_id, acct ORDER BY rank, here, rid) AS n
+            FROM cand SEMI JOIN twice USING (event_id, acct)
+        ) WHERE n > 1
         """,
         {"b": load_id},
+    )
+    dupes = con.execute(
+        "SELECT c.rowid, c.source_file, d.here FROM cloudtrail c JOIN batch_doomed d ON c.rowid = d.rid"
     ).fetchall()
+    con.execute(
+        "INSERT INTO cloudtrail_copies SELECT event_id, recipient_account_id, delivery, source_file, "
+        "source_position, envelope ->> 'id', NOT d.here, now() "
+        "FROM cloudtrail c JOIN batch_doomed d ON c.rowid = d.rid"
+    )
+    if bad:
+        con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": [r[0] for r in bad]})
+    if dupes:  # a join, not a list probe per row: copies can be most of a batch
+        con.execute("DELETE FROM cloudtrail WHERE rowid IN (SELECT rid FROM batch_doomed)")
     con.execute("DROP TABLE batch_keys")
-    doomed = [r[0] for r in bad] + [r[0] for r in dupes]
-    if doomed:
-        con.execute("DELETE FROM cloudtrail WHERE list_contains($ids, rowid)", {"ids": doomed})
+    con.execute("DROP TABLE batch_doomed")
     rejected: dict[str, int] = {}
-    for _, path, _, _ in bad:
+    for _, path, _, _, _ in bad:
         rejected[path] = rejected.get(path, 0) + 1
     duplicates: dict[str, int] = {}
-    for _, path in dupes:
-        duplicates[path] = duplicates.get(path, 0) + 1
-    return {
+    replaced: dict[str, int] = {}
+    for _, path, here in dupes:
+        counter = duplicates if here else replaced
+        counter[path] = counter.get(path, 0) + 1
+    if replaced:
+        # the earlier file's copies are now duplicates: its `sources` row says so
+        con.execute(
+            """UPDATE sources SET records_loaded = records_loaded - r.n, duplicates = duplicates + r.n
+               FROM (SELECT unnest($paths) AS path, unnest($ns) AS n) r
+               WHERE sources.rowid IN (SELECT arg_max(rowid, loaded_at) FROM sources
+                                       WHERE path IN (SELECT unnest($paths))
+                                         AND records_loaded > 0 GROUP BY path)
+                 AND sources.path = r.path""",
+            {"paths": list(replaced), "ns": list(replaced.values())},
+        )
+    counts = {
         path: (n, rejected.get(path, 0), n - rejected.get(path, 0) - duplicates.get(path, 0))
         for path, n in read.items()
     }
+    return counts, replaced
+
+
+def _replaced(ctx: LoadContext, replaced: dict[str, int]) -> None:
+    """Once committed: earlier files of this load whose rows were replaced count them as
+    duplicates in the report too, and the problem is said in one line."""
+    if not replaced:
+        return
+    for o in ctx.outcomes:
+        n = replaced.get(o.path, 0)
+        if n and o.records_loaded >= n:
+            o.records_loaded -= n
+            o.duplicates += n
+    ctx.tally["replaced"] = ctx.tally.get("replaced", 0) + sum(replaced.values())
+    ctx.tally.setdefault("replaced_files", set()).update(replaced)
 
 
 def _outcome(f: EvidenceFile, s: Sniff, counts: tuple[int, int, int]) -> FileOutcome:
@@ -213,6 +318,8 @@ def _insert_salvaged(
 ) -> None:
     """Stage the salvaged records like a batch and record the file's outcome, in one transaction."""
     counts = (0, 0, 0)
+    replaced: dict[str, int] = {}
+    mark = len(ctx.pending_rejects)
     ctx.con.execute("BEGIN TRANSACTION")
     try:
         if records:
@@ -224,8 +331,15 @@ def _insert_salvaged(
                 }
             )
             ctx.con.register("salvaged", table)
-            src = "SELECT source_file, source_position, raw::JSON AS raw FROM salvaged"
-            counts = _stage_and_insert(ctx, src).get(f.path, (0, 0, 0))
+            wrapped = WRAPPED.get(s.options["shape"])
+            if wrapped:  # the record and its envelope, by the same SQL as the batch reader's
+                doc = "(SELECT *, raw::JSON AS doc FROM salvaged)"
+                src = f"SELECT source_file, source_position, {wrapped} FROM {doc}"
+            else:
+                src = "SELECT source_file, source_position, raw::JSON AS raw, NULL::JSON AS envelope "
+                src += "FROM salvaged"
+            by_file, replaced = _stage_and_insert(ctx, src, s.options["delivery"])
+            counts = by_file.get(f.path, (0, 0, 0))
             ctx.con.unregister("salvaged")
         read, rejected, loaded = counts
         o = _outcome(f, s, (read + read_extra, rejected + read_extra, loaded))
@@ -237,6 +351,16 @@ def _insert_salvaged(
                 o.detail = f"unreadable: {problems[0][1]}"
         ctx.record([o])
         ctx.con.execute("COMMIT")
-    except duckdb.Error:
+    except Exception:
         ctx.con.execute("ROLLBACK")
+        del ctx.pending_rejects[mark:]
         raise
+    _replaced(ctx, replaced)
+
+
+def _reject_file(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Exception) -> None:
+    """The file whose reading raised an unexpected error: rejected whole, with the reason."""
+    f, s = item
+    reason = unexpected_reason(exc)
+    ctx.reject(f.path, "file", reason)
+    ctx.record([outcome_for(f, s.format, "rejected", SOURCE, reason)])

@@ -58,16 +58,18 @@ _INSTANCE_LIST = "$.instancesSet.items[*].instanceId"
 
 _PROJECTION = f"""
 parsed AS (
-    SELECT source_file, source_position, raw, json_transform(raw, '{RECORD_SPEC}') AS r
+    SELECT source_file, source_position, raw, envelope, json_transform(raw, '{RECORD_SPEC}') AS r,
+           -- an EventBridge envelope fills only what its CloudTrail record lacks
+           CASE WHEN raw IS NOT NULL THEN envelope END AS e
     FROM src
 ),
 flat AS (
     SELECT
-        TRY_CAST(coalesce(r.eventTime, r."@timestamp") AS TIMESTAMPTZ) AS event_time,
+        TRY_CAST(coalesce(r.eventTime, r."@timestamp", e ->> 'time') AS TIMESTAMPTZ) AS event_time,
         coalesce(r.eventID, 'sha256:' || sha256(raw::VARCHAR))      AS event_id,
         coalesce(r.eventName, r.insightDetails.eventName)           AS event_name,
         coalesce(r.eventSource, r.insightDetails.eventSource)       AS event_source,
-        r.awsRegion                                                  AS aws_region,
+        coalesce(r.awsRegion, e ->> 'region')                        AS aws_region,
         r.sourceIPAddress                                            AS source_ip,
         r.userAgent                                                  AS user_agent,
         r.userIdentity.type                                          AS principal_type,
@@ -93,15 +95,21 @@ flat AS (
                  CASE WHEN r.eventType = 'AwsCloudTrailInsight' THEN 'Insight'
                       ELSE 'Management' END)                         AS event_category,
         r.eventVersion                                               AS event_version,
-        r.recipientAccountId                                         AS recipient_account_id,
+        coalesce(r.recipientAccountId, e ->> 'account')              AS recipient_account_id,
+        e IS NOT NULL AND (
+            (r.eventTime IS NULL AND r."@timestamp" IS NULL AND (e ->> 'time') IS NOT NULL)
+            OR (r.awsRegion IS NULL AND (e ->> 'region') IS NOT NULL)
+            OR (r.recipientAccountId IS NULL AND (e ->> 'account') IS NOT NULL)) AS filled,
         r.sharedEventID                                              AS shared_event_id,
         r.vpcEndpointId                                              AS vpc_endpoint_id,
         r.requestID                                                  AS request_id,
         r.requestParameters                                          AS request_parameters,
         r.responseElements                                           AS response_elements,
         raw,
+        envelope,
         CASE WHEN r.eventTime IS NOT NULL THEN 'eventTime'
-             WHEN r."@timestamp" IS NOT NULL THEN '@timestamp' END   AS time_source,
+             WHEN r."@timestamp" IS NOT NULL THEN '@timestamp'
+             WHEN (e ->> 'time') IS NOT NULL THEN 'envelope time' END AS time_source,
         source_file,
         source_position
     FROM parsed
@@ -139,11 +147,12 @@ SELECT
     CASE WHEN event_name = 'CreateAccessKey'
          THEN json_extract_string(response_elements, '$.accessKey.accessKeyId') END
          AS created_access_key_id,
-    request_parameters, response_elements, raw, time_source, source_file, source_position,
+    request_parameters, response_elements, raw, envelope, time_source, source_file, source_position,
     -- DESIGN.md, record_flags: what the loader filled in or doubts (kept, never dropped)
     list_filter([CASE WHEN read_only_recorded IS NULL THEN 'read_only derived' END,
                  CASE WHEN event_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
-                           OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END],
+                           OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END,
+                 CASE WHEN filled THEN 'filled from an envelope' END],
                 lambda f: f IS NOT NULL) AS record_flags
 FROM flat
 """
@@ -160,7 +169,8 @@ SOURCES = {
     # {"Records": [...]}, one document per file: S3 delivery, the bulk of any case. No window
     # function here: it would hold the whole batch in memory before the first row streams on.
     "records": """
-        SELECT filename AS source_file, 'record ' || (i + 1) AS source_position, rec AS raw
+        SELECT filename AS source_file, 'record ' || (i + 1) AS source_position, rec AS raw,
+               NULL::JSON AS envelope
         FROM (
             SELECT filename, unnest(Records) AS rec, unnest(range(len(Records))) AS i
             FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
@@ -169,7 +179,8 @@ SOURCES = {
     # One {"Records": [...]} batch per line: the line number is part of the position.
     "records_lines": """
         SELECT filename AS source_file,
-               'line ' || doc_no || ' record ' || (i + 1) AS source_position, rec AS raw
+               'line ' || doc_no || ' record ' || (i + 1) AS source_position, rec AS raw,
+               NULL::JSON AS envelope
         FROM (
             SELECT filename, doc_no, unnest(recs) AS rec, unnest(range(len(recs))) AS i
             FROM (
@@ -184,7 +195,7 @@ SOURCES = {
     "lookup": """
         SELECT filename AS source_file, 'event ' || (i + 1) AS source_position,
                CASE WHEN json_valid(ev.CloudTrailEvent) THEN ev.CloudTrailEvent::JSON
-                    ELSE to_json(ev.CloudTrailEvent) END AS raw
+                    ELSE to_json(ev.CloudTrailEvent) END AS raw, NULL::JSON AS envelope
         FROM (
             SELECT filename, unnest(Events) AS ev, unnest(range(len(Events))) AS i
             FROM read_json($files, columns = {'Events': 'STRUCT("CloudTrailEvent" VARCHAR)[]'},
@@ -195,7 +206,53 @@ SOURCES = {
     "events": """
         SELECT filename AS source_file,
                'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
-               json AS raw
+               json AS raw, NULL::JSON AS envelope
         FROM read_json_objects($files, format = $layout, filename = true,
                                maximum_object_size = $max_object)""",
+    # EventBridge envelopes ("detail-type": "AWS API Call via CloudTrail", ...), one per line, in
+    # an array, or concatenated with no separator as Firehose writes them to S3: the record is
+    # `detail`; the envelope is kept beside it (without detail) as the copy's provenance.
+    "eventbridge": """
+        SELECT filename AS source_file,
+               'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
+               """
+    + "{ENVELOPE}"
+    + """
+        FROM (SELECT filename, json AS doc
+              FROM read_json_objects($files, format = $layout, filename = true,
+                                     maximum_object_size = $max_object))""",
 }
+# SIEM exports that wrap the record: the original text in ECS's `event.original` (at the top or
+# under Elasticsearch's `_source`), or the record's own fields as `_source`. The wrapper, without
+# the record, is kept as the envelope.
+SIEM_RECORD = """
+    CASE WHEN json_valid(doc ->> '$.event.original') THEN (doc ->> '$.event.original')::JSON
+         WHEN json_valid(doc ->> '$._source.event.original')
+             THEN (doc ->> '$._source.event.original')::JSON
+         WHEN json_type(doc, '$._source') = 'OBJECT' THEN doc -> '$._source' END AS raw,
+    CASE WHEN json_valid(doc ->> '$.event.original')
+             THEN json_merge_patch(doc, '{"event": {"original": null}}')
+         WHEN json_valid(doc ->> '$._source.event.original')
+             THEN json_merge_patch(doc, '{"_source": {"event": {"original": null}}}')
+         ELSE json_merge_patch(doc, '{"_source": null}') END AS envelope"""
+SOURCES["siem"] = SOURCES["eventbridge"].replace("{ENVELOPE}", SIEM_RECORD)
+
+# The record and the envelope of one EventBridge document `doc`; an event of another detail-type
+# has no record (it is rejected with the reason).
+ENVELOPE = """
+    CASE WHEN (doc ->> '$."detail-type"') LIKE '% via CloudTrail'
+          AND json_type(doc, '$.detail') = 'OBJECT' THEN doc -> '$.detail' END AS raw,
+    json_merge_patch(doc, '{"detail": null}') AS envelope"""
+# the record and envelope expressions of each wrapped shape, over a relation with `doc`
+WRAPPED = {"eventbridge": ENVELOPE, "siem": SIEM_RECORD}
+SOURCES["eventbridge"] = SOURCES["eventbridge"].replace("{ENVELOPE}", ENVELOPE)
+
+# How complete each delivery's copy of an event is (DESIGN.md Duplicates): the trail file, then
+# LookupEvents, then forwarded copies (EventBridge, CloudWatch Logs and other bare exports, SIEM
+# exports). When one event arrives twice, the copy of the lowest rank is kept.
+DELIVERY_RANK = {"trail": 1, "lookup": 2, "eventbridge": 3, "export": 4, "siem": 5}
+DELIVERY_RANK_SQL = (
+    "CASE delivery "
+    + " ".join(f"WHEN '{k}' THEN {v}" for k, v in DELIVERY_RANK.items())
+    + f" ELSE {len(DELIVERY_RANK) + 1} END"
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -56,6 +57,7 @@ class LoadContext:
     outcomes: list[FileOutcome] = field(default_factory=list)
 
     pending_rejects: list[tuple[str, str, str, str]] = field(default_factory=list)
+    tally: dict[str, Any] = field(default_factory=dict)  # a loader's counts, said once per load
 
     def reject(self, path: str, position: str, reason: str, excerpt: str = "") -> None:
         """Quarantine what could not be parsed, and say so in one line (written in bulk)."""

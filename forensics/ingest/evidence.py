@@ -5,7 +5,9 @@ Evidence is only ever opened for reading.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import os
 import zipfile
 import zlib
@@ -15,6 +17,7 @@ from pathlib import Path
 
 HEAD_BYTES = 64 * 1024
 READ_CHUNK = 1024 * 1024
+_DECODER = json.JSONDecoder()
 
 
 @dataclass
@@ -34,18 +37,68 @@ class EvidenceFile:
 
 
 def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Yield every file under the given files and folders (recursively, sorted, symlinks followed)."""
+    """Yield every file under the given files and folders (recursively, sorted, symlinks followed).
+
+    A link that leads back to a folder being walked (a loop) is yielded itself, not followed,
+    and so is a dangling link or a folder that cannot be listed: `inspect` then raises
+    `Unreadable` with the reason, and the load records it as one rejected path.
+    """
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=True):
-                dirs.sort()
-                for name in sorted(files):
-                    yield Path(root) / name
-        elif path.exists():
+            yield from _walk_dir(path, ())
+        elif path.exists() or path.is_symlink():
             yield path
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
+
+
+def _walk_dir(folder: Path, above: tuple[tuple[int, int], ...]) -> Iterator[Path]:
+    try:
+        st = folder.stat()
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        yield folder  # inspect says why
+        return
+    here = (*above, (st.st_dev, st.st_ino))
+    subdirs = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            is_dir = False  # a link that cannot be resolved: inspect says why
+        if is_dir:
+            subdirs.append(entry)
+        else:
+            yield Path(entry.path)
+    for entry in subdirs:
+        try:
+            st = os.stat(entry.path)
+        except OSError:
+            yield Path(entry.path)
+            continue
+        if (st.st_dev, st.st_ino) in here:
+            yield Path(entry.path)  # a loop: inspect reports it
+        else:
+            yield from _walk_dir(Path(entry.path), here)
+
+
+class Unreadable(OSError):
+    """A path under the evidence folder that is not a readable file (its reason is the message)."""
+
+
+def _unreadable_reason(path: Path, exc: OSError | None) -> str:
+    if path.is_symlink():
+        target = os.readlink(path)
+        if exc is not None and exc.errno == errno.ELOOP:
+            return f"symbolic link loop ({path.name} -> {target}): not followed"
+        if not path.exists():
+            return f"dangling symbolic link to {target}: nothing to read"
+        if path.is_dir():
+            return f"symbolic link loop ({path.name} -> {target}, a folder above it): not followed"
+    if path.is_dir():
+        return f"folder could not be listed: {exc.strerror if exc else 'not a file'}"
+    return f"cannot be read: {exc.strerror or exc}" if exc else "not a regular file"
 
 
 def _gzip_head(start: bytes) -> bytes:
@@ -84,13 +137,19 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
     """
     digest = hashlib.sha256()
     start, tail, size = b"", b"", 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(READ_CHUNK):
-            if not size:
-                start = chunk
-            digest.update(chunk)
-            size += len(chunk)
-            tail = (tail + chunk[-4:])[-4:]
+    path = Path(path)
+    if path.is_dir():
+        raise Unreadable(_unreadable_reason(path, None))
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(READ_CHUNK):
+                if not size:
+                    start = chunk
+                digest.update(chunk)
+                size += len(chunk)
+                tail = (tail + chunk[-4:])[-4:]
+    except OSError as exc:
+        raise Unreadable(_unreadable_reason(path, exc)) from exc
     content_size = size
     sha256 = digest.hexdigest()
     if (str(path), sha256) in known:
@@ -135,4 +194,10 @@ def json_layout(text: str) -> str:
     first_line = text.lstrip().split("\n", 1)[0].strip()
     if first_line in ("{", "[") or first_line.endswith(("{", "[", ",")):
         return "unstructured"
-    return "newline_delimited"
+    # documents concatenated with no separator (as Firehose writes them to S3): unstructured
+    # reads them one after another; a first line longer than the head cannot tell
+    try:
+        _, end = _DECODER.raw_decode(first_line)
+    except ValueError:
+        return "newline_delimited"
+    return "unstructured" if first_line[end:].strip() else "newline_delimited"

@@ -7,6 +7,7 @@ read a Parquet file's columns for sniffing without loading it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -74,24 +75,69 @@ def batches(
         yield batch
 
 
+def environment_failure(exc: BaseException) -> bool:
+    """A failure of the machine, not of one file (no space, no memory, interrupted): it stops the
+    load instead of rejecting evidence that is fine."""
+    if isinstance(exc, (MemoryError, duckdb.InterruptException, duckdb.FatalException)):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "No space left on device" in str(exc)
+
+
 def bisect_load(
     batch: list[T],
     attempt: Callable[[list[T]], None],
     salvage: Callable[[T, Exception], None],
+    reject: Callable[[T, Exception], None] | None = None,
 ) -> None:
     """Try the whole batch; on a reader error, halve it until the bad file is alone, then salvage it.
 
+    Any other exception (a bug met by one file's content) is halved the same way, and the file
+    that raises it alone is given to `reject` with the exception, so the rest of the load goes
+    on; without `reject`, or for an environment failure, it propagates.
     `attempt` must leave no trace when it raises (roll back what it started).
     """
     try:
         attempt(batch)
     except READER_ERRORS as exc:
+        if environment_failure(exc):
+            raise
         if len(batch) > 1:
             half = len(batch) // 2
-            bisect_load(batch[:half], attempt, salvage)
-            bisect_load(batch[half:], attempt, salvage)
+            bisect_load(batch[:half], attempt, salvage, reject)
+            bisect_load(batch[half:], attempt, salvage, reject)
         else:
-            salvage(batch[0], exc)
+            _guarded(salvage, reject, batch[0], exc)
+    except Exception as exc:
+        if reject is None or environment_failure(exc):
+            raise
+        if len(batch) > 1:
+            half = len(batch) // 2
+            bisect_load(batch[:half], attempt, salvage, reject)
+            bisect_load(batch[half:], attempt, salvage, reject)
+        else:
+            reject(batch[0], exc)
+
+
+def _guarded(
+    step: Callable[[T, Exception], None],
+    reject: Callable[[T, Exception], None] | None,
+    item: T,
+    exc: Exception,
+) -> None:
+    try:
+        step(item, exc)
+    except Exception as err:
+        if reject is None or environment_failure(err):
+            raise
+        reject(item, err)
+
+
+def unexpected_reason(exc: BaseException) -> str:
+    """One line for a file rejected because reading it raised something no reader expects."""
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"unexpected error while reading this file ({type(exc).__name__}: {first}); the load went on"
 
 
 def quarantine(ctx: LoadContext, select_sql: str, params: dict | None = None) -> dict[str, int]:
@@ -151,7 +197,9 @@ def parquet_columns(path: str, sha256: str) -> tuple[tuple[str, str], ...] | Non
         rows = (
             _scratch()
             .execute(
-                "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true)",
+                # partition values are identifiers (account ids, dates as written): kept as text
+                "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true, "
+                "hive_types_autocast = false)",
                 [path],
             )
             .fetchall()

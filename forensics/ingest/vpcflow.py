@@ -17,14 +17,20 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
 import pyarrow as pa
 
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile
 from .outcome import FileOutcome
 from .salvage import read_text
-from .tabular import batches, bisect_load, parquet_columns, quarantine, reader_compression
+from .tabular import (
+    batches,
+    bisect_load,
+    parquet_columns,
+    quarantine,
+    reader_compression,
+    unexpected_reason,
+)
 from .vpcflow_sql import (
     COLUMNS,
     DEFAULT_V2,
@@ -156,6 +162,7 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
                     batch,
                     lambda b, st=steps: _stage_and_record(ctx, b, st),
                     lambda item, exc: _reject_file(ctx, item, exc),
+                    lambda item, exc: _reject_unexpected(ctx, item, exc),
                 )
             elif key[0] == "fast":
                 steps = [fast_stage_sql(key[2], key[3], key[1])]
@@ -163,6 +170,7 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
                     batch,
                     lambda b, st=steps: _stage_and_record(ctx, b, st),
                     lambda item, exc: _load_generic(ctx, [item]),
+                    lambda item, exc: _reject_unexpected(ctx, item, exc),
                 )
             else:
                 _load_generic(ctx, batch)
@@ -173,7 +181,10 @@ def _load_generic(ctx: LoadContext, batch: list[tuple[EvidenceFile, Sniff]]) -> 
     compression = reader_compression(batch[0][0])
     steps = text_stage_steps(_lines_sql(compression))
     bisect_load(
-        batch, lambda b: _stage_and_record(ctx, b, steps), lambda item, exc: _salvage_text(ctx, item, exc)
+        batch,
+        lambda b: _stage_and_record(ctx, b, steps),
+        lambda item, exc: _salvage_text(ctx, item, exc),
+        lambda item, exc: _reject_unexpected(ctx, item, exc),
     )
 
 
@@ -192,6 +203,7 @@ def _stage_and_record(
     """Stage, quarantine bad records, insert the rest and record outcomes, in one transaction."""
     con = ctx.con
     params = {"files": [f.path for f, _ in batch]}
+    mark = len(ctx.pending_rejects)
     con.execute("BEGIN TRANSACTION")
     try:
         for step in steps:
@@ -223,8 +235,9 @@ def _stage_and_record(
             outcomes.append(o)
         ctx.record(outcomes)
         con.execute("COMMIT")
-    except duckdb.Error:
+    except Exception:
         con.execute("ROLLBACK")
+        del ctx.pending_rejects[mark:]  # the retry finds them again
         raise
 
 
@@ -273,3 +286,11 @@ def _reject_file(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Except
     ctx.reject(f.path, "byte 0", reason, "")
     o: FileOutcome = outcome_for(f, s.format, "rejected", SOURCE, reason)
     ctx.record([o])
+
+
+def _reject_unexpected(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], exc: Exception) -> None:
+    """The file whose reading raised an unexpected error: rejected whole, with the reason."""
+    f, s = item
+    reason = unexpected_reason(exc)
+    ctx.reject(f.path, "file", reason)
+    ctx.record([outcome_for(f, s.format, "rejected", SOURCE, reason)])

@@ -257,9 +257,9 @@ def parquet_stage_sql(columns: dict[str, str]) -> str:
         else:
             value = f"TRY_CAST({ident} AS {typ})"
         if target == "account_id" and "aws-account-id" in columns:
-            value = f"coalesce({value}, {quote_ident(columns['aws-account-id'])})"
+            value = f"coalesce({value}, {quote_ident(columns['aws-account-id'])}::VARCHAR)"
         if target == "region" and "aws-region" in columns:
-            value = f"coalesce({value}, {quote_ident(columns['aws-region'])})"
+            value = f"coalesce({value}, {quote_ident(columns['aws-region'])}::VARCHAR)"
         exprs.append(f"{value} AS {target}")
     known = {n.replace("-", "_") for n in KNOWN}
     hive = {"aws-account-id", "aws-service", "aws-region", "year", "month", "day", "hour"}
@@ -274,5 +274,5 @@ SELECT {", ".join(exprs)}, {extra} AS extra,
        filename AS source_file, 'record ' || (file_row_number + 1) AS source_position,
        file_row_number + 1 AS line_no, NULL::INTEGER AS _base, NULL AS line_text,
        NULL::VARCHAR AS reason
-FROM read_parquet($files, hive_partitioning = true, union_by_name = true,
-                  filename = true, file_row_number = true)"""
+FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false,
+                  union_by_name = true, filename = true, file_row_number = true)"""

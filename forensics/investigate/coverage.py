@@ -11,7 +11,9 @@ from .context import Ctx, iso
 
 SOURCE_SQL = {
     "cloudtrail": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
-                            min(event_time) AS "from", max(event_time) AS "to",
+                            -- DESIGN.md: spans and loops use only unflagged times
+                            min(event_time) FILTER ('time implausible' <> ALL(record_flags)) AS "from",
+                            max(event_time) FILTER ('time implausible' <> ALL(record_flags)) AS "to",
                             list(DISTINCT aws_region ORDER BY aws_region)
                                 FILTER (WHERE aws_region IS NOT NULL) AS regions,
                             list(DISTINCT resource_account(recipient_account_id, account_id)
