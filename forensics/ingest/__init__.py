@@ -13,7 +13,7 @@ from types import ModuleType
 
 import duckdb
 
-from . import billing, cloudtrail, findings, vpcflow
+from . import addresses, billing, cloudtrail, findings, vpcflow
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
@@ -110,6 +110,7 @@ def load_paths(
         if routed[module.SOURCE]:
             module.load(ctx, routed[module.SOURCE])
     ctx.flush()
+    addresses.fill(con)  # the new addresses of this load, each looked up once
     con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
 
