@@ -61,12 +61,17 @@ _INSERT = """
 INSERT INTO addresses
 SELECT s.address, s.normalised, s.kind, s.asn, s.asn_name, s.asn_cidr, s.prefix, s.country,
        s.kind <> 'public' AS is_private,
-       network_of(s.address, s.kind, s.asn_name, s.asn_cidr, s.prefix) AS network,
-       provider_of(s.asn_name) AS provider,
-       coalesce(provider_anonymising(s.asn_name), false) AS anonymising,
-       coalesce(provider_of(s.asn_name) = 'AWS', false) AS is_aws,
+       network_of(s.address, s.kind, s.asn_name, s.asn_cidr, s.prefix, p.provider) AS network,
+       p.provider, coalesce(p.anonymising, false) AS anonymising,
+       coalesce(p.provider = 'AWS', false) AS is_aws,
        s.dataset
 FROM staged_addresses s
+LEFT JOIN (   -- each AS name matched once against the provider vocabulary
+    SELECT n.asn_name, min(h.provider) AS provider, bool_or(h.anonymising) AS anonymising
+    FROM (SELECT DISTINCT asn_name FROM staged_addresses WHERE asn_name IS NOT NULL) n
+    JOIN vocab_hosting_provider h ON regexp_matches(n.asn_name, h.pattern, 'i')
+    GROUP BY n.asn_name
+) p USING (asn_name)
 """
 
 
@@ -98,14 +103,17 @@ def classify(text: str) -> Lookup:
     ip = normalise(text)
     if ip is None:
         return Lookup("malformed", None, None)
-    if any(ip in net for net in _PRIVATE if net.version == ip.version):
-        kind = "private"
-    elif ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-        kind = "reserved"
-    else:
+    if not (ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified):
         kind = "public"
-    bits = 24 if ip.version == 4 else 48
-    return Lookup(kind, str(ip), str(ipaddress.ip_network(f"{ip}/{bits}", strict=False)))
+    elif any(ip in net for net in _PRIVATE if net.version == ip.version):
+        kind = "private"
+    else:
+        kind = "reserved"
+    if ip.version == 4:
+        prefix = f"{ipaddress.IPv4Address(int(ip) & 0xFFFFFF00)}/24"
+    else:
+        prefix = f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
+    return Lookup(kind, str(ip), prefix)
 
 
 class _GeoIP2Fast:

@@ -37,18 +37,18 @@ INSERT INTO vocab_hosting_provider VALUES
     ('xTom',                                    'xTom',         false),
     ('IONOS',                                   'IONOS',        false);
 
+-- The provider an AS name belongs to (NULL for ordinary networks).
 CREATE OR REPLACE TEMP MACRO provider_of(asn_name) AS
     (SELECT min(h.provider) FROM vocab_hosting_provider h WHERE regexp_matches(asn_name, h.pattern, 'i'));
-CREATE OR REPLACE TEMP MACRO provider_anonymising(asn_name) AS
-    (SELECT bool_or(h.anonymising) FROM vocab_hosting_provider h WHERE regexp_matches(asn_name, h.pattern, 'i'));
 
 -- The network of one address: the AS for ordinary networks, the announced prefix for cloud and
--- hosting providers, the /24 or /48 without ASN data; private, reserved and malformed
+-- hosting providers (`provider` = provider_of(asn_name), passed in so a bulk insert matches
+-- each AS name once), the /24 or /48 without ASN data; private, reserved and malformed
 -- (leading-zero) addresses are their own network.
-CREATE OR REPLACE TEMP MACRO network_of(address, kind, asn_name, asn_cidr, prefix) AS
+CREATE OR REPLACE TEMP MACRO network_of(address, kind, asn_name, asn_cidr, prefix, provider) AS
     CASE WHEN kind <> 'public' OR kind IS NULL THEN address
          WHEN asn_name IS NULL THEN prefix
-         WHEN provider_of(asn_name) IS NOT NULL THEN coalesce(asn_cidr, prefix)
+         WHEN provider IS NOT NULL THEN coalesce(asn_cidr, prefix)
          ELSE 'AS ' || asn_name END;
 
 -- Every event whose address is the caller's own (never a service's, never a VPC endpoint's or

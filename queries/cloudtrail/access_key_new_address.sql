@@ -45,7 +45,7 @@ SELECT
     n.provider,
     round(n.baseline_hours, 2)      AS baseline_hours,
     n.tied,
-    coalesce(f.event_id = n.event_id, false) AS first_use,
+    coalesce(f.basis = 'tied new network' AND f.event_id = n.event_id, false) AS first_use,
     n.identity_first                AS identity_first_seen,
     n.events,
     n.last_seen                     AS last_time
