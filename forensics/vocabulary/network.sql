@@ -84,33 +84,29 @@ WITH people AS (
     SELECT DISTINCT account_id, source_ip FROM caller_network_event
     WHERE principal_type IN ('IAMUser', 'Root')
 ),
-sessions AS (
-    SELECT account_id, identity, session_name, min(event_time) AS session_first
-    FROM caller_network_event WHERE instance_session GROUP BY ALL
+instance_events AS (
+    SELECT account_id, identity, session_name, source_ip, network, event_time,
+           min(event_time) OVER (PARTITION BY account_id, identity, session_name) AS session_first
+    FROM caller_network_event WHERE is_instance_session(session_name)
 )
-SELECT DISTINCT e.account_id, e.identity, e.session_name, e.source_ip
-FROM caller_network_event e
-JOIN sessions s USING (account_id, identity, session_name)
-WHERE e.instance_session AND e.event_time <= s.session_first + INTERVAL 10 MINUTE
+SELECT DISTINCT e.account_id, e.identity, e.session_name, e.source_ip, e.network
+FROM instance_events e
+WHERE e.event_time <= e.session_first + INTERVAL 10 MINUTE
   AND NOT EXISTS (SELECT 1 FROM people p WHERE p.account_id = e.account_id AND p.source_ip = e.source_ip);
 
 -- One row per identity and network: when the identity first came from it, the history it had
 -- by then (`baseline_hours`), whether it is new (DESIGN.md New network, roaming included),
 -- and whether the evidence ties it to an intrusion (DESIGN.md First use).
 CREATE OR REPLACE TEMP VIEW identity_network AS
-WITH launches AS (   -- launches in a region the account had not used before them
-    SELECT DISTINCT e.account_id, e.identity, e.network
+WITH home AS (SELECT DISTINCT account_id, identity, network FROM instance_home_address),
+launched AS (   -- launches in a region the account had not used before them
+    SELECT account_id, identity, network, count(*) AS new_region_launch
     FROM caller_network_event e
-    WHERE e.launch AND NOT EXISTS (
-        SELECT 1 FROM region_use r
-        WHERE r.account_id = e.resource_account AND r.region = e.aws_region AND r.first_use < e.event_time)
-),
-home AS (
-    SELECT DISTINCT e.account_id, e.identity, e.network
-    FROM caller_network_event e
-    JOIN instance_home_address h
-      ON h.account_id = e.account_id AND h.identity = e.identity AND h.session_name = e.session_name
-     AND h.source_ip = e.source_ip
+    WHERE is_launch(e.event_source, e.event_name)
+      AND NOT EXISTS (SELECT 1 FROM region_use r
+                      WHERE r.account_id = e.resource_account AND r.region = e.aws_region
+                        AND r.first_use < e.event_time)
+    GROUP BY ALL
 ),
 nets AS (
     SELECT account_id, identity, network,
@@ -139,26 +135,27 @@ ranked AS (
            CASE WHEN provider IS NOT NULL THEN
                min(first_seen) OVER (PARTITION BY account_id, identity, provider) END AS provider_first
     FROM nets n
+),
+judged AS (
+    SELECT r.*, h.network IS NOT NULL AS instance_home, coalesce(l.new_region_launch, 0) AS new_region_launch,
+           coalesce(r.roams_since < r.first_seen, false) AS roaming,
+           r.provider IS NOT NULL AND r.provider_first = r.first_seen AS new_provider
+    FROM ranked r LEFT JOIN home h USING (account_id, identity, network)
+    LEFT JOIN launched l USING (account_id, identity, network)
 )
-SELECT r.account_id, r.identity, r.network, r.provider, r.anonymising, r.asn_name, r.country,
-       r.first_seen, r.last_seen, r.events, r.event_id, r.source_ip, r.event_name, r.region,
-       r.user_agent, r.access_key_id, r.principal_arn, r.session_name, r.addresses,
-       r.identity_first,
-       date_diff('second', r.identity_first, r.first_seen) / 3600.0 AS baseline_hours,
-       coalesce(r.roams_since < r.first_seen, false) AS roaming,
-       h.network IS NOT NULL AS instance_home,
-       r.first_seen > r.identity_first AND NOT coalesce(r.roams_since < r.first_seen, false)
-           AND h.network IS NULL AS is_new,
-       r.recon, r.denied, r.escalation, r.minting, l.network IS NOT NULL AS new_region_launch,
-       -- the provider is one the identity never used before this network
-       r.provider IS NOT NULL AND r.provider_first = r.first_seen AS new_provider,
-       r.first_seen > r.identity_first AND NOT coalesce(r.roams_since < r.first_seen, false)
-           AND h.network IS NULL
-           AND (r.recon > 0 OR r.denied > 0 OR r.escalation > 0 OR r.minting > 0 OR l.network IS NOT NULL
-                OR (r.provider IS NOT NULL AND r.provider_first = r.first_seen)) AS tied
-FROM ranked r
-LEFT JOIN launches l USING (account_id, identity, network)
-LEFT JOIN home h USING (account_id, identity, network);
+SELECT account_id, identity, network, provider, anonymising, asn_name, country,
+       first_seen, last_seen, events, event_id, source_ip, event_name, region,
+       user_agent, access_key_id, principal_arn, session_name, addresses, identity_first,
+       date_diff('second', identity_first, first_seen) / 3600.0 AS baseline_hours,
+       roaming, instance_home,
+       first_seen > identity_first AND NOT roaming AND NOT instance_home AS is_new,
+       recon, denied, escalation, minting, new_region_launch > 0 AS new_region_launch,
+       -- a hosting or anonymising provider the identity never used before this network
+       new_provider,
+       first_seen > identity_first AND NOT roaming AND NOT instance_home
+           AND (recon > 0 OR denied > 0 OR escalation > 0 OR minting > 0 OR new_region_launch > 0
+                OR new_provider) AS tied
+FROM judged;
 
 -- DESIGN.md, First use, per access key: the earliest event, after the key's first event, from
 -- a new network of the key's identity that the evidence ties to an intrusion; for a key created
