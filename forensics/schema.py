@@ -185,6 +185,23 @@ TABLES: dict[str, str] = {
             excerpt               VARCHAR,
             rejected_at           TIMESTAMPTZ
         )""",
+    "addresses": """
+        CREATE TABLE IF NOT EXISTS addresses (
+            address               VARCHAR PRIMARY KEY,  -- as written in the evidence
+            normalised            VARCHAR,   -- strict form; NULL when malformed (never octal)
+            kind                  VARCHAR,   -- public, private, reserved, malformed
+            asn                   BIGINT,    -- AS number (NULL with geoip2fast, which has none)
+            asn_name              VARCHAR,
+            asn_cidr              VARCHAR,   -- the announced prefix
+            prefix                VARCHAR,   -- the /24 or /48 (the network without ASN data)
+            country               VARCHAR,
+            is_private            BOOLEAN,   -- not public: its own network
+            network               VARCHAR,   -- DESIGN.md New network (vocabulary network_of)
+            provider              VARCHAR,   -- cloud or hosting provider (vocab_hosting_provider)
+            anonymising           BOOLEAN,   -- VPN, proxy or bulletproof hosting
+            is_aws                BOOLEAN,
+            dataset               VARCHAR    -- the offline data and its date
+        )""",
     "case_meta": """
         CREATE TABLE IF NOT EXISTS case_meta (
             key                   VARCHAR PRIMARY KEY,
@@ -244,6 +261,12 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
             con.execute(derive)
             added.append(f"{table}.{column}")
+    # A case written before `addresses` existed gets its rows once (the load fills it after).
+    if not con.execute("SELECT 1 FROM case_meta WHERE key = 'addresses_filled'").fetchone():
+        from .ingest import addresses
+
+        if addresses.fill(con):
+            added.append("addresses")
     return added
 
 

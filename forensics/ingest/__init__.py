@@ -14,7 +14,7 @@ from types import ModuleType
 
 import duckdb
 
-from . import billing, cloudtrail, findings, vpcflow
+from . import addresses, billing, cloudtrail, findings, vpcflow
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, Unreadable, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
@@ -121,6 +121,7 @@ def load_paths(
                     raise
                 _reject_unsettled(ctx, module.SOURCE, routed[module.SOURCE], exc)
     ctx.flush()
+    addresses.fill(con)  # the new addresses of this load, each looked up once
     con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
 

@@ -1,19 +1,18 @@
 """Which events are the intrusion's: the followed identities' events from the intrusion's
-sources (address and user agent), never the owner's, CI's or AWS services' (`invokedBy`) on the
-same key (DESIGN.md, Attribution).
+sources, never the owner's, CI's or AWS services' (`invokedBy`) on the same key (DESIGN.md,
+Attribution).
 
-An address is the intruder's when it is new to the identity (first seen after the identity's
-first event, and inside the analyst's window) and it shows an intruder's mark: a user-agent
-family the identity never used before, a denied call, a sensitive call (escalation, launches,
-credential reads, defense evasion), or a finding naming it. Minted credentials have no owner:
-all their events from addresses are the intrusion's. Addresses the analyst names as known and
+An address is the intruder's when its network is new for the identity and the evidence ties it
+to an intrusion: the catalogue's definition (vocabulary `identity_network`, DESIGN.md New
+network and First use) read for the followed identities only, so the hunt and the story cannot
+disagree. A finding naming the address ties it too. Minted credentials have no owner: all
+their events from addresses are the intrusion's. Addresses the analyst names as known and
 responders' principals are never the intrusion's.
 """
 
 from __future__ import annotations
 
 from .context import Ctx
-from .names import SENSITIVE
 from .pivot import Follow
 
 # The columns every later step reads, plus `ident` (what novelty is judged on) and `fresh`.
@@ -24,16 +23,14 @@ COLUMNS = """event_time, event_id, event_name, event_source, aws_region, source_
     target_user_name, policy_arn, created_access_key_id, request_parameters,
     response_elements"""
 
-# The product token of a user agent ("aws-cli/1.16.312", "Boto3/1.26.137"): the owner's CLI
-# writes the command into every agent string, so whole strings are always "new".
-UA_FAMILY = "coalesce(nullif(regexp_extract(user_agent, '^\\[?([^\\s\\]]+)', 1), ''), '-')"
-
 # Light rows only (the JSON payloads stay in the table until the intrusion's few are chosen):
 # a role session's history can be a fifth of the case.
 SCOPE_SQL = """
 CREATE OR REPLACE TEMP TABLE inv_scope AS
 SELECT rowid AS rid, event_time, event_name, source_ip, source_is_ip, principal_arn,
-       session_issuer_arn, access_key_id, invoked_by, outcome, user_agent,
+       session_issuer_arn, access_key_id, invoked_by, outcome, user_agent, principal_type,
+       identity_account(account_id, principal_arn, recipient_account_id) AS identity_account,
+       novelty_identity(access_key_id, session_issuer_arn, principal_arn) AS novelty_identity,
        CASE WHEN list_contains(CAST($fresh_arns AS VARCHAR[]), principal_arn) THEN principal_arn
             WHEN list_contains(CAST($keys AS VARCHAR[]), access_key_id) THEN access_key_id
             ELSE principal_arn END AS ident,
@@ -46,34 +43,31 @@ WHERE list_contains(CAST($keys AS VARCHAR[]), access_key_id)
        AND coalesce(access_key_id, '') NOT LIKE 'AKIA%')
 """
 
-# Per identity and address: is it new, and does it carry an intruder's mark?
-SOURCES_SQL = f"""
-WITH by_agent AS (
-    SELECT ident, source_ip, user_agent, min(event_time) AS t, count(*) AS events,
-           count(*) FILTER (WHERE outcome = 'denied') AS denied,
-           count(*) FILTER (WHERE list_contains(CAST($sensitive AS VARCHAR[]), event_name)
-                              AND outcome <> 'denied') AS sensitive
-    FROM inv_scope
-    WHERE NOT fresh AND coalesce(invoked_by, '') = '' AND source_is_ip
+# Per followed identity and address: is its network new for the identity (novelty judged on
+# all earlier evidence), and does the evidence tie it to an intrusion? The vocabulary's views,
+# with the identities bound.
+SOURCES_SQL = """
+WITH ev AS (
+    SELECT s.ident, s.source_ip, s.identity_account AS account_id, s.novelty_identity AS identity,
+           coalesce(a.network, s.source_ip) AS network, min(s.event_time) AS t, count(*) AS events
+    FROM inv_scope s LEFT JOIN addresses a ON a.address = s.source_ip
+    WHERE NOT s.fresh AND has_caller_network(s.source_is_ip, s.invoked_by, s.principal_type)
     GROUP BY ALL
 ),
-ev AS (SELECT *, {UA_FAMILY} AS ua_family FROM by_agent),
-ident_first AS (SELECT ident, min(event_time) AS t0 FROM inv_scope GROUP BY ident),
-fam_first AS (SELECT ident, ua_family, min(t) AS f0 FROM ev GROUP BY ALL),
-addr AS (
-    SELECT ident, source_ip, min(t) AS a0, sum(events) AS events, sum(denied) AS denied,
-           sum(sensitive) AS sensitive, list(DISTINCT ua_family) AS families
-    FROM ev GROUP BY ALL
+nets AS (
+    SELECT account_id, identity, network, first_seen, is_new, tied, baseline_hours
+    FROM identity_network
+    WHERE list_contains(CAST($identities AS VARCHAR[]), identity)
 )
-SELECT a.ident, a.source_ip, a.a0 AS first_seen, a.events, a.denied, a.sensitive,
-       a.a0 > f.t0 AND (CAST($from AS TIMESTAMPTZ) IS NULL
-                        OR a.a0 >= CAST($from AS TIMESTAMPTZ)) AS is_new,
-       EXISTS (SELECT 1 FROM fam_first u
-               WHERE u.ident = a.ident AND list_contains(a.families, u.ua_family)
-                 AND u.f0 >= a.a0 AND u.f0 > f.t0) AS new_agent,
-       a.source_ip IN (SELECT remote_ip FROM findings WHERE remote_ip IS NOT NULL) AS in_finding
-FROM addr a JOIN ident_first f USING (ident)
-ORDER BY a.a0
+SELECT e.ident, e.source_ip, min(e.t) AS first_seen, sum(e.events) AS events,
+       any_value(e.network) AS network,
+       coalesce(bool_or(n.is_new AND (CAST($from AS TIMESTAMPTZ) IS NULL
+                                      OR n.first_seen >= CAST($from AS TIMESTAMPTZ))), false) AS is_new,
+       coalesce(bool_or(n.tied), false) AS tied,
+       e.source_ip IN (SELECT remote_ip FROM findings WHERE remote_ip IS NOT NULL) AS in_finding
+FROM ev e LEFT JOIN nets n USING (account_id, identity, network)
+GROUP BY e.ident, e.source_ip
+ORDER BY first_seen
 """
 
 EVENTS_SQL = f"""
@@ -106,20 +100,22 @@ def build_scope(ctx: Ctx, follow: Follow) -> None:
 
 
 def source_table(ctx: Ctx) -> list[dict]:
-    """One row per (identity, address) with the marks that decide attribution."""
-    return ctx.rows(SOURCES_SQL, sensitive=SENSITIVE, **{"from": ctx.scope.from_time})
+    """One row per (identity, address): whether its network is new and tied for the identity."""
+    found = ctx.rows("SELECT DISTINCT novelty_identity AS i FROM inv_scope WHERE novelty_identity NOTNULL")
+    identities = [r["i"] for r in found]
+    return ctx.rows(SOURCES_SQL, identities=identities, **{"from": ctx.scope.from_time})
 
 
 def intrusion_addresses(ctx: Ctx, follow: Follow, sources: list[dict]) -> list[str]:
-    """The intruder's addresses: seeds, plus new addresses carrying an intruder's mark."""
+    """The intruder's addresses: seeds, plus addresses in new networks the evidence ties to an
+    intrusion (or that a finding names)."""
     known = set(ctx.scope.known_ips)
     chosen = [ip for ip in follow.seed_ips if ip not in known]
     for row in sources:
         ip = row["source_ip"]
         if ip in known or ip in chosen:
             continue
-        marked = row["new_agent"] or row["denied"] or row["sensitive"] or row["in_finding"]
-        if row["is_new"] and marked:
+        if row["is_new"] and (row["tied"] or row["in_finding"]):
             chosen.append(ip)
     return chosen
 

@@ -173,13 +173,27 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
 
 
 def _first_use(ctx: Ctx) -> dict[str, Any] | None:
-    """DESIGN.md: for a key with history, the earliest event from a never-seen address; for a
-    key without, its first event. Attribution already chose those addresses, so it is the
-    earliest attributed event of a seed identity (minted credentials come later)."""
-    return ctx.one("""SELECT event_time AS time, event_id, source_ip, user_agent, event_name,
-                             aws_region AS region, principal_arn, access_key_id
-                      FROM inv_events
-                      ORDER BY fresh, event_time, event_id
+    """DESIGN.md First use, for the followed identity: attribution kept the events from new
+    networks the evidence ties to the intrusion (the vocabulary's identity_network), so it is
+    the earliest attributed event of a seed identity (minted credentials come later), with the
+    network, the identity's history before it, and whether owner and intruder were told apart
+    (with nothing tied, attribution kept every address and the first event is the key's own)."""
+    return ctx.one("""SELECT e.event_time AS time, e.event_id, e.source_ip, e.user_agent,
+                             e.event_name, e.aws_region AS region, e.principal_arn, e.access_key_id,
+                             coalesce(n.network, a.network, e.source_ip) AS network,
+                             CASE WHEN n.is_new
+                                  THEN round(date_diff('second', n.identity_first, e.event_time) / 3600.0, 2)
+                                  ELSE 0.0 END AS baseline_hours,
+                             coalesce(n.is_new, false) OR e.fresh AS separable
+                      FROM inv_events e
+                      LEFT JOIN addresses a ON a.address = e.source_ip
+                      LEFT JOIN identity_network n
+                        ON n.account_id = identity_account(e.account_id, e.principal_arn,
+                                                           e.recipient_account_id)
+                       AND n.identity = novelty_identity(e.access_key_id, e.session_issuer_arn,
+                                                         e.principal_arn)
+                       AND n.network = coalesce(a.network, e.source_ip)
+                      ORDER BY e.fresh, e.event_time, e.event_id
                       LIMIT 1""")
 
 
@@ -189,10 +203,13 @@ def _first_use_doc(first: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "time": iso(first["time"]),
         "source_ip": first["source_ip"],
+        "network": first["network"],
         "user_agent": first["user_agent"],
         "event_name": first["event_name"],
         "region": first["region"],
         "access_key_id": first["access_key_id"],
+        "baseline_hours": first["baseline_hours"],
+        "separable": first["separable"],
     }
 
 

@@ -21,6 +21,7 @@ FILES = (
     "record.sql",
     "escalation.sql",
     "regions.sql",
+    "network.sql",
     "actors.sql",
     "instances.sql",
     "compute.sql",
@@ -39,6 +40,14 @@ def sql_text() -> str:
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the vocabulary's TEMP tables, macros and views on `con`."""
+    if not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'addresses' AND NOT temporary"
+    ).fetchone():
+        # A case written before `addresses` existed, opened read-only: its views see no
+        # address data (every address is its own network) until a read-write open fills it.
+        from ..schema import TABLES
+
+        con.execute(TABLES["addresses"].replace("CREATE TABLE", "CREATE TEMP TABLE"))
     con.execute(sql_text())
 
 
