@@ -146,6 +146,7 @@ def build_report(
         f"<p>Evidence from {text.fmt_time(cov.get('from'))} to "
         f"{text.fmt_time(cov.get('to'))}; {evidence.height:,} files.</p>"
     )
+    meta += _address_data_note(case)
     template = Template(resources.files(__package__).joinpath("template.html").read_text("utf-8"))
     return template.substitute(
         title=html.escape(title or text.headline(story)),
@@ -154,6 +155,18 @@ def build_report(
         meta=meta,
         nav=nav,
         body="\n".join(parts),
+    )
+
+
+def _address_data_note(case: Case) -> str:
+    """Which offline network data judged new networks, with the attribution its licence asks."""
+    rows = case.sql("SELECT value FROM case_meta WHERE key = 'address_dataset'").rows()
+    if not rows:
+        return ""
+    return (
+        f"<p>Networks of addresses from {html.escape(str(rows[0][0]))}, offline. This product "
+        "includes GeoLite2 data created by MaxMind, available from https://www.maxmind.com "
+        "(CC BY-SA 4.0), through the geoip2fast package.</p>"
     )
 
 
