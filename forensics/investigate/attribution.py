@@ -21,7 +21,7 @@ COLUMNS = """event_time, event_id, event_name, event_source, aws_region, source_
     recipient_account_id, user_name, access_key_id, session_issuer_arn, session_name,
     invoked_by, error_code, error_message, outcome, read_only, instance_ids, instance_type,
     target_user_name, policy_arn, created_access_key_id, request_parameters,
-    response_elements"""
+    response_elements, record_flags"""
 
 # Light rows only (the JSON payloads stay in the table until the intrusion's few are chosen):
 # a role session's history can be a fifth of the case.

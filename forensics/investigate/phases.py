@@ -53,10 +53,14 @@ def classify(ctx: Ctx, first_event_id: str | None) -> None:
 
 
 SUMMARY_SQL = """
-WITH all_ev AS (
-    SELECT phase, event_time, event_name, outcome FROM inv_events
+WITH all_ev AS (   -- implausible times stay counted but never bound a phase's span
+    SELECT phase, CASE WHEN time_plausible(record_flags) THEN event_time END AS event_time,
+           event_name, outcome
+    FROM inv_events
     UNION ALL
-    SELECT phase, event_time, event_name, outcome FROM inv_response
+    SELECT phase, CASE WHEN time_plausible(record_flags) THEN event_time END AS event_time,
+           event_name, outcome
+    FROM inv_response
 ),
 by_name AS (
     SELECT phase, event_name, count(*) AS n, min(event_time) AS t FROM all_ev GROUP BY ALL

@@ -12,7 +12,7 @@ from .context import Ctx, iso
 
 RESPONSE_COLUMNS = """event_time, event_id, event_name, event_source, aws_region, source_ip,
     user_agent, principal_type, principal_arn, access_key_id, outcome, read_only,
-    instance_ids, target_user_name, policy_arn, request_parameters"""
+    instance_ids, target_user_name, policy_arn, request_parameters, record_flags"""
 
 # AWS's quarantine of an exposed key (DESIGN.md: aws_response, by who made it): the
 # vocabulary's quarantine call, made by AWS itself, that succeeded (a denied attach is not a

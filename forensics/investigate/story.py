@@ -96,7 +96,8 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
                                   FILTER (WHERE principal_type = 'IAMUser') AS users,
                               any_value(identity_account(account_id, principal_arn,
                                                          recipient_account_id)) AS account,
-                              min(event_time) AS start, max(event_time) AS "end",
+                              min(event_time) FILTER (WHERE time_plausible(record_flags)) AS start,
+                              max(event_time) FILTER (WHERE time_plausible(record_flags)) AS "end",
                               count(*) AS events
                        FROM inv_events""")
         or {}

@@ -291,6 +291,28 @@ def test_absurd_times_are_kept_reported_and_never_drive_a_loop(tmp_path):
     assert rep.returncode == 0, rep.stderr
 
 
+def test_absurd_times_of_the_investigated_key_never_bound_its_story(tmp_path):
+    """The intruder's own events with times in 1900 and 9999 stay in the story (counted) but no
+    phase, span or report window is stretched to them (a report once failed adding an hour to
+    year 9999)."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    recs = [event(i) for i in range(3)]
+    recs += [event(7, eventTime="1900-01-01T00:00:00Z"), event(8, eventTime="9999-12-31T23:00:00Z")]
+    (ev / "a.json").write_text(json.dumps({"Records": recs}))
+    case = tmp_path / "c.duckdb"
+    load(case, ev)
+    inv = run("investigate", "--case", str(case), "--access-key", "AKIAEXAMPLE000000001", "--format", "json",
+              timeout=90)  # fmt: skip
+    assert inv.returncode == 0, inv.stderr
+    story = json.loads(inv.stdout)
+    spans = [(p["start"], p["end"]) for p in story["phases"]]
+    assert spans and all(t.startswith("2026-10-01") for span in spans for t in span if t), spans
+    rep = run("report", "--case", str(case), "--access-key", "AKIAEXAMPLE000000001",
+              "--out", str(tmp_path / "r.html"), timeout=90)  # fmt: skip
+    assert rep.returncode == 0, rep.stderr
+
+
 def test_a_cut_short_firehose_object_keeps_the_envelopes_before_the_break(tmp_path):
     ev = tmp_path / "ev"
     ev.mkdir()
