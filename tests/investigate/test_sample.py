@@ -37,6 +37,25 @@ def test_first_use_and_key_first_seen(story: dict, ground_truth: dict) -> None:
     assert story["principal_arn"] == ground_truth["leaked_user"]["arn"]
 
 
+def test_hunt_and_story_agree_on_first_use(story: dict, sample_case: Path, ground_truth: dict) -> None:
+    """One definition (DESIGN.md, First use): the catalogue's answer for the key and the story's
+    are the same event, address, network and history."""
+    with forensics.Case(sample_case, read_only=True) as case:
+        row = case.query("access_key_first_seen", access_key_id=ground_truth["leaked_access_key"]).row(
+            0, named=True
+        )
+    first = story["first_use"]
+    assert (
+        row["first_use_time"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        == first["time"]
+        == ground_truth["first_use"]["time"]
+    )
+    assert row["first_use_source_ip"] == first["source_ip"] == ground_truth["first_use"]["source_ip"]
+    assert row["first_use_network"] == first["network"]
+    assert row["first_use_baseline_hours"] == pytest.approx(first["baseline_hours"], abs=0.01)
+    assert row["separable"] is first["separable"] is True
+
+
 def test_attacker_addresses_and_events(story: dict, ground_truth: dict) -> None:
     assert sorted(story["source_ips"]) == ground_truth["attacker_ips"]
     assert not set(story["source_ips"]) & set(ground_truth["owner_ips"])
