@@ -22,6 +22,7 @@ import queue
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -429,6 +430,16 @@ def write_report(
     path.write_text(text, encoding="utf-8")
 
 
+def stopped(plan: dict[str, list[Mutant]], results: dict[str, list[Mutant]]) -> str:
+    ran = sum(len(v) for v in results.values())
+    planned = sum(len(v) for v in plan.values())
+    return f"mutants run: {ran} of {planned} planned" + ("" if ran == planned else " (run stopped early)")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so the temporary copies are removed
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -440,7 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="only files whose path ends with this")
     p.add_argument("--sample", type=int, help="a random sample of K mutants per file (fixed seed)")
     p.add_argument("--seed", type=int, default=SEED)
-    p.add_argument("--mutants", help="only these mutant numbers (comma-separated, as --list shows them)")
+    p.add_argument(
+        "--mutants",
+        help="only these mutant numbers, as --list shows them: 3,17 or record.sql:3,events.sql:17",
+    )
     p.add_argument("--tests", nargs="+", default=list(VOCAB_TESTS), help="tests for vocabulary mutants")
     p.add_argument("--timeout", type=float, default=600, help="seconds per test run before 'timeout'")
     p.add_argument("--report", default=str(REPO / "tests/mutation/last-run.md"))
@@ -464,8 +478,12 @@ def main(argv: list[str] | None = None) -> int:
     for rel in files:
         ms = mutants_of(rel)
         total = len(ms)
-        if args.mutants:
-            wanted = {int(n) for n in args.mutants.split(",")}
+        if args.mutants:  # "12,40" for every file, "escalation.sql:12" for one
+            wanted = {
+                int(n.rpartition(":")[2])
+                for n in args.mutants.split(",")
+                if ":" not in n or rel.endswith(n.rpartition(":")[0])
+            }
             ms = [m for m in ms if m.number in wanted]
         if args.sample and args.sample < len(ms):
             ms = sorted(rng.sample(ms, args.sample), key=lambda m: m.number)
@@ -481,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         return 0
 
+    signal.signal(signal.SIGTERM, _terminate)
     copies: queue.Queue[Path] = queue.Queue()
     roots = [make_copy() for _ in range(max(1, args.jobs))]
     for r in roots:
@@ -510,19 +529,22 @@ def main(argv: list[str] | None = None) -> int:
                     copies.put(root)
 
             done: list[Mutant] = []
+            results[rel] = done
             with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 for m in pool.map(one, ms):
                     done.append(m)
+                    # after every mutant, so a run stopped early still leaves what it measured
+                    write_report(
+                        Path(args.report), results, [*notes, stopped(plan, results)], argv, args.append
+                    )
                     print(
                         f"  #{m.number} {m.status:8} {m.seconds:5.0f} s  {m.operator}  {m.detail[:90]}",
                         flush=True,
                     )
-            results[rel] = done
-            write_report(Path(args.report), {**results}, notes, argv, args.append)
     finally:
         for r in roots:
             shutil.rmtree(r, ignore_errors=True)
-    write_report(Path(args.report), results, notes, argv, args.append)
+    write_report(Path(args.report), results, [*notes, stopped(plan, results)], argv, args.append)
     survivors = sum(m.status == "survived" for ms in results.values() for m in ms)
     print(f"report: {args.report}; survivors: {survivors}")
     return 0

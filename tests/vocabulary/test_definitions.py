@@ -49,11 +49,11 @@ def at(when: str):
     return t(f"2026-{when.replace(' ', 'T')}:00Z")
 
 
-def trust(principal: str) -> str:
+def trust(principal: str, kind: str = "AWS") -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}],
+            "Statement": [{"Effect": "Allow", "Principal": {kind: principal}, "Action": "sts:AssumeRole"}],
         }
     )
 
@@ -150,6 +150,61 @@ def case(tmp_path_factory: pytest.TempPathFactory):
         params={"userName": "bob", "policyName": "reader", "policyDocument": S3_READ_DOC})  # fmt: skip
     add("pass_role_inline_other_user", "03-01 12:14", "iam", "PutUserPolicy",
         params={"userName": "bob", "policyName": "ops", "policyDocument": PASS_ROLE_DOC})  # fmt: skip
+    # credentials and compute for others, groups, root
+    add("login_other", "03-01 12:30", "iam", "CreateLoginProfile", params={"userName": "bob"})
+    add("password_other", "03-01 12:31", "iam", "UpdateLoginProfile", params={"userName": "bob"})
+    add("readonly_policy_group", "03-01 12:32", "iam", "AttachGroupPolicy",
+        params={"groupName": "devs", "policyArn": READ_ONLY})  # fmt: skip
+    add("admin_policy_group", "03-01 12:33", "iam", "AttachGroupPolicy",
+        params={"groupName": "devs", "policyArn": ADMIN})  # fmt: skip
+    add("launch_with_role", "03-01 12:34", "ec2", "RunInstances", region="eu-west-1",
+        params={"instanceType": "t3.micro", "iamInstanceProfile": {"name": "admin-profile"}})  # fmt: skip
+    add("launch_without_role", "03-01 12:35", "ec2", "RunInstances", region="eu-west-1",
+        params={"instanceType": "t3.micro"})  # fmt: skip
+    add("stack_with_role", "03-01 12:36", "cloudformation", "CreateStack", region="eu-west-1",
+        params={"stackName": "s", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/deployer"})  # fmt: skip
+    add("stack_without_role", "03-01 12:37", "cloudformation", "CreateStack", region="eu-west-1",
+        params={"stackName": "s"})  # fmt: skip
+    root_identity = {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT,
+                     "accessKeyId": "AKIAROOT000000000001"}  # fmt: skip
+    add("root_key_other", "03-01 12:38", "iam", "CreateAccessKey", identity=root_identity,
+        params={"userName": "bob"})  # fmt: skip
+    add("readonly_policy_other_user", "03-01 12:41", "iam", "AttachUserPolicy",
+        params={"userName": "bob", "policyArn": READ_ONLY})  # fmt: skip
+    fn = add("function_with_role", "03-01 12:42", "ec2", "CreateFunction20150331", region="eu-west-1",
+             params={"functionName": "f", "role": f"arn:aws:iam::{ACCOUNT}:role/admin"})  # fmt: skip
+    fn["eventSource"] = "lambda.amazonaws.com"
+    build = add("build_with_role", "03-01 12:43", "ec2", "CreateProject", region="eu-west-1",
+                params={"name": "b", "serviceRole": f"arn:aws:iam::{ACCOUNT}:role/admin"})  # fmt: skip
+    build["eventSource"] = "codebuild.amazonaws.com"
+    add(
+        "group_self", "03-01 12:44", "iam", "AddUserToGroup", params={"userName": "alice", "groupName": "ops"}
+    )
+    add("group_admins_other", "03-01 12:45", "iam", "AddUserToGroup",
+        params={"userName": "bob", "groupName": "Admins"})  # fmt: skip
+    add("group_readers_other", "03-01 12:46", "iam", "AddUserToGroup",
+        params={"userName": "bob", "groupName": "readers"})  # fmt: skip
+    add("boundary_self", "03-01 12:47", "iam", "DeleteUserPermissionsBoundary", params={"userName": "alice"})
+    add("s3_inline_other_role", "03-01 12:48", "iam", "PutRolePolicy",
+        params={"roleName": "reporting", "policyName": "reader", "policyDocument": S3_READ_DOC})  # fmt: skip
+    add("trust_service", "03-01 12:49", "iam", "UpdateAssumeRolePolicy",
+        params={"roleName": "deploy", "policyDocument": trust("ec2.amazonaws.com", "Service")})  # fmt: skip
+    add("unlisted_read", "03-01 12:39", "ec2", "DescribeMutationProbes", region="eu-west-1")
+    add("unlisted_write", "03-01 12:40", "ec2", "ModifyMutationProbe", region="eu-west-1")
+
+    # AWS's quarantine of an exposed key (its own response, never the intruder's escalation)
+    quarantine = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+    add("quarantine", "03-01 12:20", "iam", "AttachUserPolicy",
+        params={"userName": "alice", "policyArn": quarantine})  # fmt: skip
+    add("quarantine_detached", "03-01 12:21", "iam", "DetachUserPolicy",
+        params={"userName": "alice", "policyArn": quarantine})  # fmt: skip
+    add("quarantine_lookalike", "03-01 12:22", "iam", "AttachUserPolicy",  # a customer's policy, same name
+        params={"userName": "alice", "policyArn": quarantine.replace("::aws:", f"::{ACCOUNT}:")})  # fmt: skip
+    add("quarantine_inline", "03-01 12:23", "iam", "PutUserPolicy",
+        params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE",
+                "policyDocument": ADMIN_DOC})  # fmt: skip
+    add("quarantine_inline_deleted", "03-01 12:24", "iam", "DeleteUserPolicy",
+        params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE"})  # fmt: skip
     add("deny_only_other_user", "03-01 12:06", "iam", "PutUserPolicy",
         params={"userName": "bob", "policyName": "lockout", "policyDocument": DENY_ALL})  # fmt: skip
     add("deny_only_self", "03-01 12:07", "iam", "PutUserPolicy",
@@ -284,10 +339,61 @@ EFFECT = (
         ("trust_outside", "persistence"),  # a trust policy opened to an outside account: a backdoor
         ("trust_own_account", "escalation"),  # a trust policy opened to the caller
         ("listing", None),
+        ("quarantine", None),  # AWS's response, not the caller's gain
+        ("login_other", "escalation"),  # a login for another principal
+        ("password_other", "escalation"),  # a password for another principal
+        ("readonly_policy_other_user", None),
+        ("function_with_role", "escalation"),  # a role handed to a function the caller controls
+        ("build_with_role", "escalation"),  # ... or to a build project
+        ("group_self", "escalation"),  # a group's policies for itself
+        ("group_admins_other", "escalation"),  # an admin group for another
+        ("group_readers_other", None),
+        ("boundary_self", "escalation"),  # its own limits taken away
+        ("s3_inline_other_role", None),
+        ("trust_service", None),  # trust in an AWS service opens the role to no principal
+        ("readonly_policy_group", None),  # a group is someone else: non-admin is neither
+        ("admin_policy_group", "escalation"),
+        ("launch_with_role", "escalation"),  # a role passed to compute the caller controls
+        ("launch_without_role", None),
+        ("stack_with_role", "escalation"),
+        ("stack_without_role", None),
+        ("root_key_other", None),  # root already holds every right
+        ("quarantine_lookalike", "escalation"),  # only AWS's own policy is the quarantine
     ],
 )
 def test_escalation_effect(case, label: str, effect: str | None) -> None:
     assert row(case, label, EFFECT) == (effect,)
+
+
+@pytest.mark.parametrize(
+    ("label", "phase"),
+    [
+        ("key_other", "privilege_escalation"),
+        ("key_self", "persistence"),
+        ("unlisted_read", "discovery"),  # calls the vocabulary does not name: by read-only
+        ("unlisted_write", "impact"),
+    ],
+)
+def test_attacker_phase(case, label: str, phase: str) -> None:
+    assert row(case, label, f"attacker_phase(event_source, event_name, read_only, {EFFECT})") == (phase,)
+
+
+QUARANTINE = "is_quarantine_call(event_source, event_name, policy_arn, request_parameters)"
+
+
+@pytest.mark.parametrize(
+    ("label", "quarantine"),
+    [
+        ("quarantine", True),
+        ("quarantine_inline", True),  # the inline policy AWS used to write
+        ("quarantine_detached", False),  # taking it off is no quarantine
+        ("quarantine_inline_deleted", False),
+        ("quarantine_lookalike", False),
+        ("readonly_policy_self", False),
+    ],
+)
+def test_quarantine_call(case, label: str, quarantine: bool) -> None:
+    assert row(case, label, QUARANTINE) == (quarantine,)
 
 
 def used_regions(case, account: str) -> set[str]:
