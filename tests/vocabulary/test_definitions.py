@@ -189,6 +189,9 @@ def case(tmp_path_factory: pytest.TempPathFactory):
         params={"roleName": "reporting", "policyName": "reader", "policyDocument": S3_READ_DOC})  # fmt: skip
     add("trust_service", "03-01 12:49", "iam", "UpdateAssumeRolePolicy",
         params={"roleName": "deploy", "policyDocument": trust("ec2.amazonaws.com", "Service")})  # fmt: skip
+    task = add("task_with_role", "03-01 12:50", "ec2", "RegisterTaskDefinition", region="eu-west-1",
+               params={"family": "t", "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/admin"})  # fmt: skip
+    task["eventSource"] = "ecs.amazonaws.com"
     add("unlisted_read", "03-01 12:39", "ec2", "DescribeMutationProbes", region="eu-west-1")
     add("unlisted_write", "03-01 12:40", "ec2", "ModifyMutationProbe", region="eu-west-1")
 
@@ -226,6 +229,9 @@ def case(tmp_path_factory: pytest.TempPathFactory):
     other = user("carol", "AKIACAROL00000000001")
     other_account(add("other_write", "03-02 09:01", "ec2", "CreateSecurityGroup", region="ap-south-1",
                       identity=other, params={"groupName": "x"}), OTHER)  # fmt: skip
+    console = add("console_write", "03-02 09:03", "ec2", "CreateSecurityGroup", region="eu-north-1",
+                  params={"groupName": "console"})  # fmt: skip
+    console["eventType"] = "AwsConsoleAction"
     add("global_write", "03-02 09:02", "iam", "CreateUser", params={"userName": "dave"})
 
     # key first seen, per account (the same key id in a second account's evidence is that account's)
@@ -351,6 +357,7 @@ EFFECT = (
         ("boundary_self", "escalation"),  # its own limits taken away
         ("s3_inline_other_role", None),
         ("trust_service", None),  # trust in an AWS service opens the role to no principal
+        ("task_with_role", "escalation"),  # ... or to a container task
         ("readonly_policy_group", None),  # a group is someone else: non-admin is neither
         ("admin_policy_group", "escalation"),
         ("launch_with_role", "escalation"),  # a role passed to compute the caller controls
@@ -406,6 +413,7 @@ def test_region_use_is_per_account(case) -> None:
     assert "eu-west-1" in used_regions(case, ACCOUNT)
     assert "ap-south-1" not in used_regions(case, ACCOUNT)  # another account's write
     assert "ap-south-1" in used_regions(case, OTHER)
+    assert "eu-north-1" in used_regions(case, ACCOUNT)  # a write made in the console is a write
 
 
 def test_region_use_ignores_global_services_and_reads(case) -> None:
