@@ -12,11 +12,12 @@ CREATE OR REPLACE TEMP MACRO policy_document(request_parameters) AS
 CREATE OR REPLACE TEMP MACRO is_deny_only(doc) AS
     doc <> '' AND NOT regexp_matches(doc, '(?i)"Effect"\s*:\s*"Allow"');
 
--- Admin, or any action that leads to admin (Rhino's and pathfinding.cloud's IAM methods).
+-- Admin, or any action that leads to admin (Rhino's and pathfinding.cloud's IAM methods), named
+-- in an Action (a `"Resource": "*"` grants nothing by itself), or an Allow of everything but some.
 CREATE OR REPLACE TEMP MACRO grants_escalation(policy_arn, doc) AS
     coalesce(regexp_matches(policy_arn, '(?i):policy/(AdministratorAccess|IAMFullAccess)$'), false)
     OR (regexp_matches(doc, '(?i)"Effect"\s*:\s*"Allow"')
-        AND regexp_matches(doc, '(?i)"(\*|\*:\*|iam:\*|iam:Pass\*|iam:PassRole|iam:Attach\*|iam:Put\*|iam:Create\*|iam:Update\*|iam:CreateAccessKey|iam:CreateLoginProfile|iam:UpdateLoginProfile|iam:CreatePolicyVersion|iam:SetDefaultPolicyVersion|iam:AttachUserPolicy|iam:AttachRolePolicy|iam:AttachGroupPolicy|iam:PutUserPolicy|iam:PutRolePolicy|iam:PutGroupPolicy|iam:AddUserToGroup|iam:UpdateAssumeRolePolicy|sts:AssumeRole|sts:\*)"'));
+        AND regexp_matches(doc, '(?i)"NotAction"|"Action"\s*:\s*(\[[^\]]*)?"(\*|\*:\*|iam:\*|iam:Pass\*|iam:PassRole|iam:Attach\*|iam:Put\*|iam:Create\*|iam:Update\*|iam:CreateAccessKey|iam:CreateLoginProfile|iam:UpdateLoginProfile|iam:CreatePolicyVersion|iam:SetDefaultPolicyVersion|iam:AttachUserPolicy|iam:AttachRolePolicy|iam:AttachGroupPolicy|iam:PutUserPolicy|iam:PutRolePolicy|iam:PutGroupPolicy|iam:AddUserToGroup|iam:UpdateAssumeRolePolicy|sts:AssumeRole|sts:\*)"'));
 
 -- A group named for administrators (AddUserToGroup into it is a grant of admin).
 CREATE OR REPLACE TEMP MACRO names_admin_group(request_parameters) AS
