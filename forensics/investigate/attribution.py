@@ -74,7 +74,9 @@ EVENTS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE inv_events AS
 WITH chosen AS (
     SELECT rid, ident, fresh FROM inv_scope
-    WHERE source_is_ip AND coalesce(invoked_by, '') = ''
+    -- from the intrusion's own addresses; and what credentials the intrusion minted did through
+    -- a service (invokedBy: the principal's own action, DESIGN.md), which has no address to judge
+    WHERE ((source_is_ip AND coalesce(invoked_by, '') = '') OR (fresh AND coalesce(invoked_by, '') <> ''))
       AND NOT list_contains(CAST($known AS VARCHAR[]), source_ip)
       AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(principal_arn, ''))
       AND NOT list_contains(CAST($responders AS VARCHAR[]), coalesce(session_issuer_arn, ''))

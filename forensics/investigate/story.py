@@ -194,6 +194,7 @@ def _first_use(ctx: Ctx) -> dict[str, Any] | None:
                        AND n.identity = novelty_identity(e.access_key_id, e.session_issuer_arn,
                                                          e.principal_arn)
                        AND n.network = coalesce(a.network, e.source_ip)
+                      WHERE has_caller_network(e.source_is_ip, e.invoked_by, e.principal_type)
                       ORDER BY e.fresh, e.event_time, e.event_id
                       LIMIT 1""")
 

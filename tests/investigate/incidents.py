@@ -295,6 +295,19 @@ def _erin(trail: Trail) -> None:
         EVIL_CLI,
         region="ap-northeast-1",
     )
+    # The minted key at work through a service (invokedBy: the principal's own action, with the
+    # service's name for an address): still the intrusion's.
+    trail.add(
+        at + timedelta(minutes=5),
+        "s3",
+        "CreateBucket",
+        {**minted, "invokedBy": "cloudformation.amazonaws.com"},
+        "cloudformation.amazonaws.com",
+        "cloudformation.amazonaws.com",
+        region="ap-northeast-1",
+        params={"bucketName": "erin-loot-bucket"},
+        read_only=False,
+    )
     # The intruder's own teardown: its second instance and the key it minted.
     trail.add(
         at + timedelta(minutes=20),

@@ -46,6 +46,18 @@ def test_a_key_minted_for_oneself_is_persistence_not_escalation(erin: dict) -> N
     assert erin["derived_credentials"] == [inc.ERIN_MINTED]  # still followed
 
 
+def test_what_a_minted_key_does_through_a_service_is_the_intrusions(incidents_case: Path) -> None:
+    """DESIGN.md, Acting for a principal: invokedBy events are the principal's own; a key the
+    intrusion minted has no owner, so what it does through CloudFormation is in the story (and
+    never its first use or an address)."""
+    with forensics.Case(incidents_case, read_only=True) as case:
+        story, events = case.timeline(access_key=inc.ERIN_KEY)
+    made = events.filter(events["action"] == "CreateBucket")
+    assert made.height == 1 and made["phase"].to_list() == ["impact"]
+    assert "cloudformation.amazonaws.com" not in story["source_ips"]
+    assert story["first_use"]["source_ip"] == inc.EVIL_E
+
+
 def test_failed_calls_are_never_denied(erin: dict) -> None:
     # Denied admin policy on herself; throttled inline policy; limit on frank's login profile.
     esc = erin["escalation_attempts"]
