@@ -35,6 +35,7 @@ class Case:
     def __init__(self, path: str | os.PathLike[str], read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
+        self._analysis: duckdb.DuckDBPyConnection | None = None  # the queries' cursor, made on use
         if read_only and not self.path.exists():
             raise ForensicsError("no case file here (load evidence first)", path=str(self.path))
         try:
@@ -74,6 +75,7 @@ class Case:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
+        self._forget_analysis()
         self.con.close()
 
     def __enter__(self) -> Case:
@@ -105,6 +107,7 @@ class Case:
             paths = [paths]
         if on_problem is None:
             on_problem = lambda line: print(line, file=sys.stderr)  # noqa: E731
+        self._forget_analysis()  # what it cached describes the evidence before this load
         try:
             own = [self.path, Path(f"{self.path}.wal")]
             with connection.load_settings(self.con):
@@ -128,13 +131,25 @@ class Case:
         """The catalogue of canned queries by id."""
         return catalog.catalog()
 
+    def cache_shared_views(self) -> None:
+        """Compute the vocabulary's case-wide views once for the queries that follow (the hunt
+        runs every detection; most read the same few); a load forgets them."""
+        vocabulary.cache_shared_views(self._analysis_cursor())
+
+    def _analysis_cursor(self) -> duckdb.DuckDBPyConnection:
+        """One cursor for this case's queries, with the vocabulary installed once."""
+        if self._analysis is None:
+            self._analysis = connection.cursor(self.con)
+        return self._analysis
+
+    def _forget_analysis(self) -> None:
+        if self._analysis is not None:
+            self._analysis.close()
+            self._analysis = None
+
     def _run(self, name: str, text: str, params: dict[str, Any]) -> pl.DataFrame:
         try:
-            cur = connection.cursor(self.con)
-            try:
-                return cur.sql(text, params=params or None).pl()
-            finally:
-                cur.close()
+            return self._analysis_cursor().sql(text, params=params or None).pl()
         except duckdb.Error as exc:
             raise QueryError(name, str(exc).splitlines()[0]) from None
 

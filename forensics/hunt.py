@@ -77,6 +77,7 @@ def run_hunt(
     report = on_problem or (lambda line: print(f"forensics: {line}", file=sys.stderr))
     wanted = set(only) if only is not None else None
     findings: list[dict[str, Any]] = []
+    case.cache_shared_views()  # most detections read the same case-wide definitions
     for q in detections(case):
         if wanted is not None and q.id not in wanted:
             continue

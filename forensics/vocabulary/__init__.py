@@ -38,8 +38,26 @@ def sql_text() -> str:
     return "\n".join(here.joinpath(name).read_text(encoding="utf-8") for name in FILES)
 
 
+# Views over the whole case that several definitions read (every novelty detection reads
+# identity_network), in dependency order. An analysis that runs many of them at once (the hunt, an
+# investigation) computes each once per connection; they stay views, so a cached one is the same
+# definition, only read from a snapshot of the evidence as it was when cached.
+SHARED_VIEWS = (
+    "instance_home_address",
+    "identity_network",
+    "key_first_use",
+    "region_use",
+    "account_evidence",
+    "key_first_seen",
+    "instance_interface",
+    "resource_creator",
+)
+_CACHE_PREFIX = "vocab_cache_"
+
+
 def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or replace) the vocabulary's TEMP tables, macros and views on `con`."""
+    """Create (or replace) the vocabulary's TEMP tables, macros and views on `con` (dropping
+    any cached snapshot: after a load the views must read the evidence again)."""
     if not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE table_name = 'addresses' AND NOT temporary"
     ).fetchone():
@@ -49,6 +67,25 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
         con.execute(TABLES["addresses"].replace("CREATE TABLE", "CREATE TEMP TABLE"))
     con.execute(sql_text())
+    for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, $p)",
+        {"p": _CACHE_PREFIX},
+    ).fetchall():
+        con.execute(f'DROP TABLE temp.main."{name}"')
+
+
+def cache_shared_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Compute the shared views once for this connection (a no-op when already done). Only for
+    analysis: a load on the same connection installs the vocabulary again, which drops them."""
+    for view in SHARED_VIEWS:
+        table = _CACHE_PREFIX + view
+        done = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $t", {"t": table}
+        ).fetchall()[0][0]
+        if done:
+            continue
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {view}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}")
 
 
 def event_names(con: duckdb.DuckDBPyConnection, tag: str) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 
 import forensics
 from forensics.errors import QueryError, UnknownQueryError
+from forensics.hunt import run_hunt
 
 from .test_cloudtrail_shapes import event
 
@@ -112,3 +113,42 @@ def test_a_load_leaves_the_analysts_duckdb_settings_as_they_were(tmp_path):
         mine = c.sql(setting).rows()
         c.load([], on_problem=lambda line: None)
         assert c.sql(setting).rows() == mine
+
+
+def test_a_load_after_a_hunt_is_seen_by_the_cached_definitions(tmp_path) -> None:
+    """The hunt computes the vocabulary's case-wide views once; a later load on the same case
+    must not be answered from that snapshot."""
+
+    def record(i: int, key: str) -> dict:
+        return {
+            "eventVersion": "1.08",
+            "eventTime": f"2026-10-01T00:00:0{i}Z",
+            "eventID": f"00000000-0000-0000-0000-00000000000{i}",
+            "eventName": "GetCallerIdentity",
+            "eventSource": "sts.amazonaws.com",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "203.0.113.9",
+            "userAgent": "aws-cli/2.15.0",
+            "recipientAccountId": "111122223333",
+            "readOnly": True,
+            "userIdentity": {
+                "type": "IAMUser",
+                "arn": "arn:aws:iam::111122223333:user/u",
+                "accountId": "111122223333",
+                "accessKeyId": key,
+                "userName": "u",
+            },
+        }
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.json").write_text(json.dumps({"Records": [record(1, "AKIAFIRST00000000001")]}))
+    (second / "b.json").write_text(json.dumps({"Records": [record(2, "AKIASECOND0000000002")]}))
+    with forensics.Case(tmp_path / "c.duckdb") as case:
+        case.load([first], on_problem=lambda line: None)
+        run_hunt(case, on_problem=lambda line: None)
+        case.load([second], on_problem=lambda line: None)
+        seen = case.sql("SELECT access_key_id FROM key_first_seen ORDER BY 1")["access_key_id"].to_list()
+        first_use = case.query("access_key_first_seen").drop_nulls("first_use_time")["access_key_id"]
+    assert seen == sorted(first_use.to_list()) == ["AKIAFIRST00000000001", "AKIASECOND0000000002"]
