@@ -238,6 +238,9 @@ def case(tmp_path_factory: pytest.TempPathFactory):
     add("quarantine_inline", "03-01 12:23", "iam", "PutUserPolicy",
         params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE",
                 "policyDocument": ADMIN_DOC})  # fmt: skip
+    add("quarantine_inline_group", "03-01 12:26", "iam", "PutGroupPolicy",
+        params={"groupName": "devs", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE",
+                "policyDocument": DENY_ALL})  # fmt: skip
     add("quarantine_inline_deleted", "03-01 12:24", "iam", "DeleteUserPolicy",
         params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE"})  # fmt: skip
     # AWS's quarantine on a role (here a role session's own, which would otherwise be a gain)
@@ -446,6 +449,7 @@ QUARANTINE = "is_quarantine_call(event_source, event_name, policy_arn, request_p
     [
         ("quarantine", True),
         ("quarantine_inline", True),  # the inline policy AWS used to write
+        ("quarantine_inline_group", True),  # ... written on a group
         ("quarantine_role", True),  # ... attached to a role
         ("quarantine_detached", False),  # taking it off is no quarantine
         ("quarantine_inline_deleted", False),
@@ -483,6 +487,15 @@ def test_region_use_first_write_is_the_earliest_write(case) -> None:
         "SELECT first_write FROM region_use WHERE account_id = ? AND region = 'eu-west-1'", [ACCOUNT]
     ).fetchone()[0]
     assert first == at("03-01 11:01")  # the unrecorded RunInstances, a write by its name
+
+
+def test_region_use_is_known_after_exactly_a_day_of_evidence(case) -> None:
+    """DESIGN.md: with less than a day of evidence before a time, region use is unknown; a day is
+    enough (the account's first record is at 03-01 10:00)."""
+    c, _ = case
+    known = "SELECT region_use_known(?, ?)"
+    assert c.con.execute(known, [ACCOUNT, at("03-02 10:00")]).fetchone() == (True,)
+    assert c.con.execute(known, [ACCOUNT, at("03-02 09:59")]).fetchone() == (False,)
 
 
 def test_key_first_seen_is_per_account(case) -> None:
