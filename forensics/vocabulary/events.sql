@@ -82,6 +82,7 @@ INSERT INTO vocab_event VALUES
     -- lateral movement: keys pushed into instances, roles assumed
     ('ec2-instance-connect:SendSSHPublicKey',        'lateral_movement',     ['instance_access', 'runs_code']),
     ('ec2-instance-connect:SendSerialConsoleSSHPublicKey', 'lateral_movement', ['instance_access', 'runs_code']),
+    ('ec2:EnableSerialConsoleAccess',                'lateral_movement',     []),  -- opens every instance's serial console
     ('ec2-instance-connect:OpenTunnel',              'lateral_movement',     ['instance_access']),
     ('sts:AssumeRole',                               'lateral_movement',     ['minting']),
     ('ec2:CreateNetworkInterfacePermission',         'lateral_movement',     []),

@@ -23,7 +23,6 @@ CREATE OR REPLACE TEMP MACRO outcome_of(error_code, error_message) AS
         WHEN nullif(error_code, '') IS NULL AND nullif(error_message, '') IS NULL THEN 'success'
         WHEN error_code IN ('Client.DryRunOperation', 'DryRunOperation') THEN 'dry_run'
         WHEN starts_with(coalesce(error_code, ''), 'AccessDenied')
-             OR starts_with(coalesce(error_code, ''), 'Client.AccessDenied')
              OR ends_with(coalesce(error_code, ''), 'UnauthorizedOperation')
              OR ends_with(coalesce(error_code, ''), 'UnauthorizedAccess')
              OR ends_with(coalesce(error_code, ''), 'AuthorizationError')

@@ -289,7 +289,7 @@ def tests_for(rel: str, vocab_tests: list[str]) -> list[str]:
     qid = query_id(rel)
     if qid is None:
         return [t for t in vocab_tests if (REPO / t).exists()]
-    chosen = ["tests/queries/test_fixtures.py", "-k", qid]
+    chosen = ["tests/queries/test_fixtures.py", "tests/queries/test_time_window.py", "-k", qid]
     others = sorted(
         str(p.relative_to(REPO))
         for p in (REPO / "tests").rglob("test_*.py")

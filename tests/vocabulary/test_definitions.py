@@ -137,6 +137,7 @@ def case(tmp_path_factory: pytest.TempPathFactory):
         identity=session("builder", "ci-run", "ASIABUILDER000000001"))  # fmt: skip
 
     # escalation by effect (DESIGN.md, Privilege escalation)
+    role_session = session("builder", "ci-run", "ASIABUILDER000000001")
     add("key_self", "03-01 12:00", "iam", "CreateAccessKey", params={})
     add("key_self_named", "03-01 12:01", "iam", "CreateAccessKey", params={"userName": "alice"})
     add("key_other", "03-01 12:02", "iam", "CreateAccessKey", params={"userName": "bob"})
@@ -192,6 +193,37 @@ def case(tmp_path_factory: pytest.TempPathFactory):
     task = add("task_with_role", "03-01 12:50", "ec2", "RegisterTaskDefinition", region="eu-west-1",
                params={"family": "t", "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/admin"})  # fmt: skip
     task["eventSource"] = "ecs.amazonaws.com"
+    # the pass-role services: a call that names no role passes none (mutation survivors)
+    for label, source, name, params in [
+        ("stack_set_without_role", "cloudformation", "UpdateStackSet", {"stackSetName": "s"}),
+        ("ecs_task_without_role", "ecs", "RunTask", {"cluster": "c", "taskDefinition": "t:1"}),
+        ("apprunner_without_role", "apprunner", "CreateService", {"serviceName": "s"}),
+        ("lambda_mapping_without_role", "lambda", "CreateEventSourceMapping20150331",
+         {"functionName": "f", "eventSourceArn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q"}),
+        ("build_without_role", "codebuild", "UpdateProject", {"name": "b", "timeoutInMinutes": 30}),
+        ("glue_without_role", "glue", "UpdateJob", {"jobName": "j", "jobUpdate": {"maxRetries": 1}}),
+        ("sagemaker_without_role", "sagemaker", "CreateNotebookInstanceLifecycleConfig",
+         {"notebookInstanceLifecycleConfigName": "l"}),
+        ("pipeline_without_role", "datapipeline", "PutPipelineDefinition", {"pipelineId": "df-1"}),
+        # new code in a function that already has a role, and a presigned URL into a notebook
+        # that runs with its role: escalation without naming one
+        ("function_code", "lambda", "UpdateFunctionCode20150331v2", {"functionName": "f"}),
+        ("notebook_url", "sagemaker", "CreatePresignedNotebookInstanceUrl", {"notebookInstanceName": "n"}),
+    ]:  # fmt: skip
+        rec = add(label, "03-01 12:51", "ec2", name, region="eu-west-1", params=params)
+        rec["eventSource"] = f"{source}.amazonaws.com"
+    add("spot_with_role", "03-01 12:52", "ec2", "RequestSpotInstances", region="eu-west-1",
+        params={"launchSpecification": {"instanceType": "t3.micro",
+                                        "iamInstanceProfile": {"name": "admin-profile"}}})  # fmt: skip
+    add("spot_without_role", "03-01 12:53", "ec2", "RequestSpotInstances", region="eu-west-1",
+        params={"launchSpecification": {"instanceType": "t3.micro"}})  # fmt: skip
+    add("login_self", "03-01 12:54", "iam", "CreateLoginProfile", params={})
+    add("password_self", "03-01 12:55", "iam", "UpdateLoginProfile", params={"userName": "alice"})
+    add("s3_inline_group", "03-01 12:56", "iam", "PutGroupPolicy",
+        params={"groupName": "devs", "policyName": "reader", "policyDocument": S3_READ_DOC})  # fmt: skip
+    add("boundary_other", "03-01 12:57", "iam", "DeleteUserPermissionsBoundary", params={"userName": "bob"})
+    add("role_boundary_self", "03-01 12:58", "iam", "DeleteRolePermissionsBoundary", identity=role_session,
+        params={"roleName": "builder"})  # fmt: skip
     add("unlisted_read", "03-01 12:39", "ec2", "DescribeMutationProbes", region="eu-west-1")
     add("unlisted_write", "03-01 12:40", "ec2", "ModifyMutationProbe", region="eu-west-1")
 
@@ -206,8 +238,14 @@ def case(tmp_path_factory: pytest.TempPathFactory):
     add("quarantine_inline", "03-01 12:23", "iam", "PutUserPolicy",
         params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE",
                 "policyDocument": ADMIN_DOC})  # fmt: skip
+    add("quarantine_inline_group", "03-01 12:26", "iam", "PutGroupPolicy",
+        params={"groupName": "devs", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE",
+                "policyDocument": DENY_ALL})  # fmt: skip
     add("quarantine_inline_deleted", "03-01 12:24", "iam", "DeleteUserPolicy",
         params={"userName": "alice", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE"})  # fmt: skip
+    # AWS's quarantine on a role (here a role session's own, which would otherwise be a gain)
+    add("quarantine_role", "03-01 12:25", "iam", "AttachRolePolicy", identity=role_session,
+        params={"roleName": "builder", "policyArn": quarantine})  # fmt: skip
     add("deny_only_other_user", "03-01 12:06", "iam", "PutUserPolicy",
         params={"userName": "bob", "policyName": "lockout", "policyDocument": DENY_ALL})  # fmt: skip
     add("deny_only_self", "03-01 12:07", "iam", "PutUserPolicy",
@@ -366,6 +404,24 @@ EFFECT = (
         ("stack_without_role", None),
         ("root_key_other", None),  # root already holds every right
         ("quarantine_lookalike", "escalation"),  # only AWS's own policy is the quarantine
+        ("stack_set_without_role", None),  # a pass-role service's call that names no role
+        ("ecs_task_without_role", None),
+        ("apprunner_without_role", None),
+        ("lambda_mapping_without_role", None),
+        ("build_without_role", None),
+        ("glue_without_role", None),
+        ("sagemaker_without_role", None),
+        ("pipeline_without_role", None),
+        ("function_code", "escalation"),  # new code runs with the function's role
+        ("notebook_url", "escalation"),  # a way into a notebook that runs with its role
+        ("spot_with_role", "escalation"),  # a role passed to a spot request
+        ("spot_without_role", None),
+        ("login_self", "persistence"),  # a console login for oneself: a way back
+        ("password_self", None),  # changing one's own password gains nothing
+        ("s3_inline_group", None),  # a non-admin inline policy on a group: neither
+        ("boundary_other", None),  # someone else's limits taken away: neither
+        ("role_boundary_self", "escalation"),  # a role session removing its own role's limits
+        ("quarantine_role", None),  # AWS's quarantine on a role is its response
     ],
 )
 def test_escalation_effect(case, label: str, effect: str | None) -> None:
@@ -393,6 +449,8 @@ QUARANTINE = "is_quarantine_call(event_source, event_name, policy_arn, request_p
     [
         ("quarantine", True),
         ("quarantine_inline", True),  # the inline policy AWS used to write
+        ("quarantine_inline_group", True),  # ... written on a group
+        ("quarantine_role", True),  # ... attached to a role
         ("quarantine_detached", False),  # taking it off is no quarantine
         ("quarantine_inline_deleted", False),
         ("quarantine_lookalike", False),
@@ -429,6 +487,15 @@ def test_region_use_first_write_is_the_earliest_write(case) -> None:
         "SELECT first_write FROM region_use WHERE account_id = ? AND region = 'eu-west-1'", [ACCOUNT]
     ).fetchone()[0]
     assert first == at("03-01 11:01")  # the unrecorded RunInstances, a write by its name
+
+
+def test_region_use_is_known_after_exactly_a_day_of_evidence(case) -> None:
+    """DESIGN.md: with less than a day of evidence before a time, region use is unknown; a day is
+    enough (the account's first record is at 03-01 10:00)."""
+    c, _ = case
+    known = "SELECT region_use_known(?, ?)"
+    assert c.con.execute(known, [ACCOUNT, at("03-02 10:00")]).fetchone() == (True,)
+    assert c.con.execute(known, [ACCOUNT, at("03-02 09:59")]).fetchone() == (False,)
 
 
 def test_key_first_seen_is_per_account(case) -> None:
