@@ -15,8 +15,11 @@ params:
 description: >
   AuthorizeSecurityGroupIngress with 0.0.0.0/0 or ::/0: the way in to a miner or a backdoor.
   Remote administration (22, 3389) or every port is high; other ports medium; rules that open
-  only web ports (web_ports) are ordinary and stay silent.
-falsepositives: [Bastion hosts, temporary debugging rules]
+  only web ports (web_ports) are ordinary and stay silent. The EC2 console's launch wizard puts
+  SSH or RDP from anywhere on the group it creates for a new instance (`launch-wizard-N`, its
+  description "launch-wizard-N created <time>"): a real exposure, but the console's routine
+  default, so medium (column console_launch_wizard), in the same account only.
+falsepositives: [Bastion hosts, temporary debugging rules, the console's launch wizard (medium)]
 --- */
 WITH calls AS (
     SELECT *, request_parameters::VARCHAR AS req
@@ -26,6 +29,16 @@ WITH calls AS (
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
+wizard_groups AS (   -- groups the console's launch wizard made (name and description are its own)
+    SELECT DISTINCT resource_account(recipient_account_id, account_id) AS acct,
+           json_extract_string(response_elements, '$.groupId') AS group_id
+    FROM cloudtrail
+    WHERE api_of(event_source, event_name) = 'ec2:CreateSecurityGroup' AND outcome = 'success'
+      AND regexp_full_match(coalesce(json_extract_string(request_parameters, '$.groupName'), ''),
+                            'launch-wizard-\d+')
+      AND starts_with(coalesce(json_extract_string(request_parameters, '$.groupDescription'), ''),
+                      json_extract_string(request_parameters, '$.groupName') || ' created ')
+),
 open AS (
     SELECT *,
            list_transform(regexp_extract_all(req, '"(?i:fromPort)"\s*:\s*(-?\d+)', 1), lambda x: x::INTEGER) AS from_ports,
@@ -33,11 +46,19 @@ open AS (
            regexp_matches(req, '"(?i:ipProtocol)"\s*:\s*"-1"') AS all_protocols
     FROM calls
     WHERE regexp_matches(req, '"(?i:cidrIp(v6)?)"\s*:\s*"[0-9a-fA-F.:]*/0"')
+),
+judged AS (
+    SELECT o.*, w.group_id IS NOT NULL AS console_launch_wizard
+    FROM open o
+    LEFT JOIN wizard_groups w
+      ON w.acct IS NOT DISTINCT FROM resource_account(o.recipient_account_id, o.account_id)
+     AND w.group_id = json_extract_string(o.request_parameters, '$.groupId')
 )
 SELECT
     event_time,
     'security_group_open_to_world'  AS detection,
-    CASE WHEN all_protocols OR list_has_any(from_ports, [22, 3389, 0, -1])
+    CASE WHEN console_launch_wizard THEN 'medium'
+         WHEN all_protocols OR list_has_any(from_ports, [22, 3389, 0, -1])
               OR list_has_any(to_ports, [65535])
               OR len(list_filter(list_zip(from_ports, to_ports), lambda p: p[1] <= 22 AND p[2] >= 22)) > 0
          THEN 'high' ELSE 'medium' END AS severity,
@@ -53,8 +74,9 @@ SELECT
     outcome,
     from_ports,
     to_ports,
-    all_protocols
-FROM open
+    all_protocols,
+    console_launch_wizard
+FROM judged
 WHERE all_protocols
    OR len(from_ports) = 0
    OR len(list_filter(list_zip(from_ports, to_ports),
