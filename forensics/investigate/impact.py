@@ -11,8 +11,7 @@ from .context import Ctx, iso
 
 LAUNCH_SQL = r"""
 SELECT event_time, event_id, event_name, aws_region AS region, outcome, error_code,
-       regexp_extract_all(CAST(response_elements AS VARCHAR),
-                          '"(i-[0-9a-fA-F]{8,17})"', 1) AS instances,
+       response_instances(response_elements) AS instances,
        coalesce(instance_type,
                 regexp_extract(CAST(response_elements AS VARCHAR),
                                '"[iI]nstanceType"\s*:\s*"([^"]+)"', 1),
@@ -161,7 +160,7 @@ mine AS (
 f AS (
     SELECT *, coalesce(flow_direction = 'egress',
                        list_contains(CAST($private AS VARCHAR[]), src_addr),
-                       regexp_matches(src_addr, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)'))
+                       is_internal_address(src_addr))
               AS outbound
     FROM mine
 )

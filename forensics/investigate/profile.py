@@ -185,9 +185,7 @@ def _flows(ctx: Ctx, entity: str, kind: str, start, end) -> list[dict[str, Any]]
         return []
     rows = ctx.rows(
         r"""WITH f AS (
-                SELECT *, coalesce(flow_direction = 'egress',
-                                   regexp_matches(src_addr,
-                                   '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)'))
+                SELECT *, coalesce(flow_direction = 'egress', is_internal_address(src_addr))
                           AS outbound
                 FROM vpc_flows WHERE """
         + INSTANCE_FLOWS

@@ -31,7 +31,7 @@ WITH made AS (
       AND is_principal_action(principal_type)
     UNION ALL
     SELECT resource_account(recipient_account_id, account_id),
-           unnest(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1)),
+           unnest(response_instances(response_elements)),
            event_time, event_id, actor_of(session_issuer_arn, principal_arn)
     FROM cloudtrail
     WHERE api_of(event_source, event_name) = 'ec2:CreateFleet' AND outcome = 'success'

@@ -78,3 +78,8 @@ CREATE OR REPLACE TEMP MACRO is_instance_session(session_name) AS
 -- but never bounds a span, a phase or a loop.
 CREATE OR REPLACE TEMP MACRO time_plausible(record_flags) AS
     NOT list_contains(coalesce(record_flags, []::VARCHAR[]), 'time implausible');
+
+-- The instances a call's response names (RunInstances' instancesSet, CreateFleet's fleet
+-- instance sets at any depth, Lightsail and Auto Scaling answers): what a launch started.
+CREATE OR REPLACE TEMP MACRO response_instances(response_elements) AS
+    regexp_extract_all(coalesce(CAST(response_elements AS VARCHAR), ''), '"(i-[0-9a-fA-F]{8,17})"', 1);

@@ -47,7 +47,7 @@ first_lines AS (
     GROUP BY ALL
 ),
 launcher AS (   -- instances a principal launched (its own through CloudFormation too), per account
-    SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+    SELECT unnest(list_distinct(response_instances(response_elements))) AS instance_id,
            resource_account(recipient_account_id, account_id) AS account,
            principal_arn, access_key_id, source_ip, event_time
     FROM cloudtrail

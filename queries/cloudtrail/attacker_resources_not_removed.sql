@@ -28,7 +28,7 @@ WITH launches AS (
     SELECT event_time, event_id, aws_region, principal_arn, access_key_id, source_ip,
            resource_account(recipient_account_id, account_id) AS account,
            actor_of(session_issuer_arn, principal_arn) AS actor_id, instance_type,
-           list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1)) AS instances
+           list_distinct(response_instances(response_elements)) AS instances
     FROM cloudtrail
     WHERE (is_launch(event_source, event_name) OR api_of(event_source, event_name) = 'ec2:CreateFleet')
       AND outcome = 'success' AND is_principal_action(principal_type)

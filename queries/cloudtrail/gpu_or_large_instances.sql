@@ -26,8 +26,7 @@ WITH launches AS (
            list_distinct(regexp_extract_all(coalesce(request_parameters::VARCHAR, '') || ' ' ||
                                             coalesce(response_elements::VARCHAR, ''),
                                             '"(?i:instanceType)"\s*:\s*"([a-z0-9-]+\.[a-z0-9]+)"', 1)) AS types,
-           list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
-                                            '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
+           list_sort(list_distinct(response_instances(response_elements))) AS instances
     FROM cloudtrail
     WHERE (is_launch(event_source, event_name) OR event_has('launch_spec', event_source, event_name))
       AND is_principal_action(principal_type)

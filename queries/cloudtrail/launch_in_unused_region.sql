@@ -26,8 +26,7 @@ falsepositives: [Expansion into a new region, disaster-recovery set-up]
 --- */
 WITH launches AS (
     SELECT *, resource_account(recipient_account_id, account_id) AS account,
-           list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
-                                               '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances
+           list_sort(list_distinct(response_instances(response_elements))) AS instances
     FROM cloudtrail
     WHERE is_launch(event_source, event_name)
       AND is_principal_action(principal_type)

@@ -25,8 +25,7 @@ WITH launches AS (
     SELECT event_time, event_id, event_name, aws_region, principal_arn, access_key_id, source_ip,
            outcome, error_code,
            coalesce(session_issuer_arn, principal_arn) AS actor_id,
-           list_sort(list_distinct(regexp_extract_all(coalesce(response_elements::VARCHAR, ''),
-                                            '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instances,
+           list_sort(list_distinct(response_instances(response_elements))) AS instances,
            list_distinct(regexp_extract_all(coalesce(request_parameters::VARCHAR, '') || ' ' ||
                                             coalesce(response_elements::VARCHAR, ''),
                                             '"(?i:instanceType|bundleId)"\s*:\s*"([a-z0-9-]+\.?[a-z0-9_]+)"', 1)) AS instance_types

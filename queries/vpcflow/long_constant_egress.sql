@@ -32,7 +32,7 @@ eni_map AS (
     FROM launched_items
 ),
 launcher AS (   -- launches by a principal (its own through CloudFormation too), not by AWS services
-    SELECT unnest(list_distinct(regexp_extract_all(response_elements::VARCHAR, '"(i-[0-9a-fA-F]{8,17})"', 1))) AS instance_id,
+    SELECT unnest(list_distinct(response_instances(response_elements))) AS instance_id,
            resource_account(recipient_account_id, account_id) AS account,
            principal_arn, access_key_id, aws_region, event_time AS launched_at
     FROM cloudtrail
