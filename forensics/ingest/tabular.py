@@ -100,23 +100,17 @@ def bisect_load(
     """
     try:
         attempt(batch)
-    except READER_ERRORS as exc:
-        if environment_failure(exc):
-            raise
-        if len(batch) > 1:
-            half = len(batch) // 2
-            bisect_load(batch[:half], attempt, salvage, reject)
-            bisect_load(batch[half:], attempt, salvage, reject)
-        else:
-            _guarded(salvage, reject, batch[0], exc)
     except Exception as exc:
-        if reject is None or environment_failure(exc):
+        from_reader = isinstance(exc, READER_ERRORS)
+        if environment_failure(exc) or (not from_reader and reject is None):
             raise
         if len(batch) > 1:
             half = len(batch) // 2
             bisect_load(batch[:half], attempt, salvage, reject)
             bisect_load(batch[half:], attempt, salvage, reject)
-        else:
+        elif from_reader:  # the reader refused it: decode it record by record
+            _guarded(salvage, reject, batch[0], exc)
+        else:  # our own code failed on it: reject the file with the reason, load the rest
             reject(batch[0], exc)
 
 
