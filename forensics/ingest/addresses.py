@@ -28,24 +28,6 @@ GEOIP2FAST_FILE = "geoip2fast-asn-ipv6.dat.gz"
 MMDB_ENV = "FORENSICS_ASN_MMDB"
 NO_LOOKUP = "none (no public address)"
 
-# Truly private address space: its events are in-VPC hops (VPC endpoints, NAT inside), whose
-# novelty is unknown. Other special-purpose space (documentation, 240/4, multicast) is
-# "reserved": its own network, still judged.
-_PRIVATE = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    )
-)
-
 # Every address the case holds, from each evidence table that has addresses.
 _CASE_ADDRESSES = """
 SELECT DISTINCT address FROM (
@@ -65,7 +47,12 @@ SELECT s.address, s.normalised, s.kind, s.asn, s.asn_name, s.asn_cidr, s.prefix,
        p.provider, coalesce(p.anonymising, false) AS anonymising,
        coalesce(p.provider = 'AWS', false) AS is_aws,
        s.dataset
-FROM staged_addresses s
+FROM (   -- private or merely reserved: the vocabulary's is_internal_address decides (one definition)
+    SELECT * REPLACE (CASE WHEN kind <> 'special' THEN kind
+                           WHEN is_internal_address(normalised) THEN 'private'
+                           ELSE 'reserved' END AS kind)
+    FROM staged_addresses
+) s
 LEFT JOIN (   -- each AS name matched once against the provider vocabulary
     SELECT n.asn_name, min(h.provider) AS provider, bool_or(h.anonymising) AS anonymising
     FROM (SELECT DISTINCT asn_name FROM staged_addresses WHERE asn_name IS NOT NULL) n
@@ -77,7 +64,7 @@ LEFT JOIN (   -- each AS name matched once against the provider vocabulary
 
 @dataclass(frozen=True)
 class Lookup:
-    kind: str  # public | private | reserved | malformed
+    kind: str  # public | special (private or reserved: decided in SQL at insert) | malformed
     normalised: str | None
     prefix: str | None  # the /24 (IPv4) or /48 (IPv6): the network when no ASN data covers it
     asn: int | None = None
@@ -103,12 +90,8 @@ def classify(text: str) -> Lookup:
     ip = normalise(text)
     if ip is None:
         return Lookup("malformed", None, None)
-    if not (ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified):
-        kind = "public"
-    elif any(ip in net for net in _PRIVATE if net.version == ip.version):
-        kind = "private"
-    else:
-        kind = "reserved"
+    public = not (ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified)
+    kind = "public" if public else "special"
     if ip.version == 4:
         prefix = f"{ipaddress.IPv4Address(int(ip) & 0xFFFFFF00)}/24"
     else:
