@@ -53,7 +53,8 @@ def load(
     else:
         output.print_load_report(report)
     nothing_new = report.loaded == 0 and report.duplicates == 0
-    if nothing_new and not report.skipped_files:
+    # a README or a dataset's labels alone is no evidence skipped: nothing was loaded
+    if nothing_new and not any(f.skipped and f.status != "skipped-not-evidence" for f in report.files):
         _fail("nothing could be loaded from the given paths")
 
 

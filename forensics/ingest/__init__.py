@@ -14,14 +14,33 @@ from types import ModuleType
 
 import duckdb
 
-from . import addresses, billing, cloudtrail, findings, vpcflow
+from . import (
+    addresses,
+    billing,
+    cloudtrail,
+    cloudtrail_lake,
+    findings,
+    ocsf_cloudtrail,
+    ocsf_vpcflow,
+    side_files,
+    vpcflow,
+)
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, Unreadable, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
 from .tabular import environment_failure, unexpected_reason
 
 # Order matters: the first loader whose sniff recognises a file gets it.
-LOADERS: list[ModuleType] = [cloudtrail, findings, vpcflow, billing]
+# CloudTrail Lake results before CloudTrail: their rows name CloudTrail fields too.
+LOADERS: list[ModuleType] = [
+    cloudtrail_lake,
+    cloudtrail,
+    findings,
+    ocsf_cloudtrail,
+    ocsf_vpcflow,
+    vpcflow,
+    billing,
+]
 
 INSPECT_THREADS = 4  # files fingerprinted at once
 EXCERPT_BYTES = 512  # of a file's head kept after sniffing, for reject excerpts
@@ -71,7 +90,8 @@ def load_paths(
     }
     known_sha = {sha: path for path, sha in known}
     loaders = [m for m in LOADERS if source in ("auto", m.SOURCE)]
-    routed: dict[str, list[tuple[EvidenceFile, Sniff]]] = {m.SOURCE: [] for m in loaders}
+    # by module: the Security Lake and CloudTrail Lake loaders share their tables' SOURCE
+    routed: dict[ModuleType, list[tuple[EvidenceFile, Sniff]]] = {m: [] for m in loaders}
     settled: list[FileOutcome] = []
     unchanged: list[FileOutcome] = []
     seen_now: dict[str, str] = {}
@@ -93,7 +113,7 @@ def load_paths(
             settled.append(outcome_for(f, "", "skipped-already-loaded", "", f"same content as {first}"))
             continue
         seen_now[f.sha256] = f.path
-        if not isinstance(verdict, str) and verdict[0] not in loaders:
+        if not isinstance(verdict, str) and verdict[0] not in loaders and verdict[0] is not side_files:
             # another source's evidence: not this load's business, and not recorded, so a
             # later load without --source still picks it up
             o = outcome_for(f, verdict[1].format, "skipped-other-source", verdict[0].SOURCE)
@@ -108,18 +128,18 @@ def load_paths(
             if sniff.skip:
                 settled.append(outcome_for(f, sniff.format, sniff.skip, module.SOURCE, sniff.detail))
             else:
-                routed[module.SOURCE].append((f, sniff))
+                routed[module].append((f, sniff))
 
     ctx.record(settled)
     advance(len(unchanged))
     for module in loaders:
-        if routed[module.SOURCE]:
+        if routed[module]:
             try:
-                module.load(ctx, routed[module.SOURCE])
+                module.load(ctx, routed[module])
             except Exception as exc:  # a loader's bug: its unsettled files are rejected, the rest goes on
                 if environment_failure(exc):
                     raise
-                _reject_unsettled(ctx, module.SOURCE, routed[module.SOURCE], exc)
+                _reject_unsettled(ctx, module.SOURCE, routed[module], exc)
     ctx.flush()
     addresses.fill(con)  # the new addresses of this load, each looked up once
     con.execute("CHECKPOINT")
@@ -169,6 +189,9 @@ def _sniff(f: EvidenceFile, loaders: list[ModuleType]) -> tuple[ModuleType, Snif
         verdict = module.sniff(f)
         if verdict is not None:
             return module, verdict
+    side = side_files.sniff(f)  # plainly not evidence (README, labels, checksums): skipped
+    if side is not None:
+        return side_files, side
     if f.compression != "parquet" and looks_binary(f.head):
         return "binary content, not a known evidence format"
     head = f.head_text.lstrip()

@@ -193,7 +193,9 @@ def _stage_and_insert(
     )
     bad = con.execute(
         "SELECT rowid, source_file, source_position, left(coalesce(raw, envelope)::VARCHAR, 300), "
-        "CASE WHEN raw IS NULL THEN 'wrapper document that holds no CloudTrail record' "
+        "CASE WHEN raw IS NULL AND (envelope ->> '$.\"~reason\"') IS NOT NULL "
+        "     THEN envelope ->> '$.\"~reason\"' "  # a shape's own reason (Security/CloudTrail Lake)
+        "WHEN raw IS NULL THEN 'wrapper document that holds no CloudTrail record' "
         "     || coalesce(' (EventBridge detail-type ' || (envelope ->> '$.\"detail-type\"') || ')', '') "
         "ELSE 'record has no parseable eventTime or @timestamp' END "
         "FROM cloudtrail WHERE load_id = $b AND event_time IS NULL",

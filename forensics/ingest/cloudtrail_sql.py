@@ -152,7 +152,10 @@ SELECT
     list_filter([CASE WHEN read_only_recorded IS NULL THEN 'read_only derived' END,
                  CASE WHEN event_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
                            OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END,
-                 CASE WHEN filled THEN 'filled from an envelope' END],
+                 CASE WHEN filled THEN 'filled from an envelope' END,
+                 CASE WHEN $delivery = 'security-lake' THEN 'lossy from OCSF'
+                      WHEN $delivery = 'cloudtrail-lake' AND envelope IS NOT NULL
+                      THEN 'typed from CloudTrail Lake' END],
                 lambda f: f IS NOT NULL) AS record_flags
 FROM flat
 """
@@ -250,7 +253,17 @@ SOURCES["eventbridge"] = SOURCES["eventbridge"].replace("{ENVELOPE}", ENVELOPE)
 # How complete each delivery's copy of an event is (DESIGN.md Duplicates): the trail file, then
 # LookupEvents, then forwarded copies (EventBridge, CloudWatch Logs and other bare exports, SIEM
 # exports). When one event arrives twice, the copy of the lowest rank is kept.
-DELIVERY_RANK = {"trail": 1, "lookup": 2, "eventbridge": 3, "export": 4, "siem": 5}
+# CloudTrail Lake rows and Security Lake's OCSF rows come last: typed columns and OCSF's flattened
+# fields lose what the record held.
+DELIVERY_RANK = {
+    "trail": 1,
+    "lookup": 2,
+    "eventbridge": 3,
+    "export": 4,
+    "siem": 5,
+    "cloudtrail-lake": 6,
+    "security-lake": 7,
+}
 DELIVERY_RANK_SQL = (
     "CASE delivery "
     + " ".join(f"WHEN '{k}' THEN {v}" for k, v in DELIVERY_RANK.items())

@@ -64,10 +64,11 @@ def test_files_that_are_not_evidence_are_rejected_whole(case, tmp_path):
     assert status["empty.json"] == ("rejected", "empty file")
     assert status["other.json"][0] == "rejected" and "JSON document" in status["other.json"][1]
     assert status["blob.bin"][0] == "rejected" and "binary" in status["blob.bin"][1]
-    assert status["notes.txt"][0] == "rejected"
+    # prose is plainly not evidence: skipped with the reason, not rejected (issue 17)
+    assert status["notes.txt"] == ("skipped-not-evidence", "documentation (notes.txt), not evidence")
     assert status["ok.json"][0] == "loaded"
     assert report.loaded == 1 and report.reconciles()
-    assert len(problems_of(case)) == 4 and len(lines) == 4
+    assert len(problems_of(case)) == 3 and len(lines) == 3
 
 
 def test_a_record_without_time_is_rejected_not_dropped(case, tmp_path):

@@ -56,7 +56,7 @@ def test_nothing_loadable_exits_2_with_one_line(tmp_path):
     (tmp_path / "junk.txt").write_text("hello")
     done = run("load", str(tmp_path / "junk.txt"), "--case", str(tmp_path / "c.duckdb"), "--json")
     assert done.returncode == 2
-    assert json.loads(done.stdout)["rejected_files"] == 1
+    assert json.loads(done.stdout)["skipped_files"] == 1  # prose: skipped, and still nothing loaded
     missing = run("load", str(tmp_path / "nope"), "--case", str(tmp_path / "c.duckdb"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
 

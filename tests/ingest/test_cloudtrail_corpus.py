@@ -73,9 +73,9 @@ def test_otrf_zip_holds_the_same_events_as_duplicates(case, corpus):
 def test_permiso_console_sessions_deduplicate_to_distinct_events(case, corpus):
     report = load(case, corpus / "permiso_cloudconsolecartographer")
     assert (report.read, report.loaded, report.duplicates) == (9226, 8170, 1056)
-    # ExpectedSignals.json, LICENSE: not evidence, rejected as files, never as events
-    assert report.rejected == 0
-    assert {f.status for f in report.files if "ExpectedSignals" in f.path} == {"rejected"}
+    # ExpectedSignals.json: a dataset's labels, skipped as plainly not evidence (never events)
+    assert report.rejected == 0 and report.rejected_files == 0
+    assert {f.status for f in report.files if "ExpectedSignals" in f.path} == {"skipped-not-evidence"}
 
 
 def test_elastic_single_events_digest_and_insight(case, corpus):
