@@ -102,6 +102,12 @@ class LoadReport:
             "rejected": self.rejected,
             "superseded": self.superseded,
             "by_source": self.by_source(),
+            # what was set aside and why (digests, manifests, side files); not files seen before
+            "skipped": [
+                {"path": f.path, "status": f.status, "detail": f.detail}
+                for f in self.files
+                if f.skipped and f.status != "skipped-already-loaded"
+            ],
             "file_outcomes": [asdict(f) for f in self.files],
         }
 
