@@ -115,7 +115,8 @@ TABLES: dict[str, str] = {
             reject_reason         VARCHAR,
             extra                 JSON,      -- fields of other formats (TGW, new versions), export time
             source_file           VARCHAR,
-            source_position       VARCHAR
+            source_position       VARCHAR,
+            record_flags          VARCHAR[]  -- DESIGN.md: 'time implausible', 'lossy from OCSF'
         )""",
     "billing": """
         CREATE TABLE IF NOT EXISTS billing (
@@ -218,6 +219,17 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
+# DESIGN.md record_flags of a flow record, from its own columns (the loader's insert and the
+# upgrade of an older case use this one expression): a time before flow logs could exist or more
+# than a day ahead, and a record read from Security Lake's OCSF.
+FLOW_FLAGS_SQL = """list_filter([
+    CASE WHEN start_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
+              OR end_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
+              OR start_time > now() + INTERVAL 1 DAY OR end_time > now() + INTERVAL 1 DAY
+         THEN 'time implausible' END,
+    CASE WHEN (extra -> '$.ocsf') IS NOT NULL THEN 'lossy from OCSF' END],
+    lambda f: f IS NOT NULL)"""
+
 # Columns added after cases were first written, each with how an older case gets it from what it
 # already stores (engineering notes: an old case is upgraded on open, never refused). The
 # vocabulary is installed before these run.
@@ -243,6 +255,7 @@ UPGRADES: dict[tuple[str, str], tuple[str, str]] = {
                ELSE 'export' END""",
     ),
     ("cloudtrail", "envelope"): ("JSON", "SELECT 1"),
+    ("vpc_flows", "record_flags"): ("VARCHAR[]", f"UPDATE vpc_flows SET record_flags = {FLOW_FLAGS_SQL}"),
 }
 
 

@@ -122,6 +122,7 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
                 lambda item, exc: _refuse(ctx, item, f"unreadable Parquet file: {str(exc).splitlines()[0]}"),
                 lambda item, exc: _refuse(ctx, item, unexpected_reason(exc)),
             )
+    vpcflow.report_implausible(ctx)
 
 
 def _refuse(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], reason: str) -> None:

@@ -19,6 +19,7 @@ import re
 
 import pyarrow as pa
 
+from ..schema import FLOW_FLAGS_SQL
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile
 from .outcome import FileOutcome
@@ -65,6 +66,12 @@ _FROM_PATH = {
     "source_position": _POSITION,
 }
 _INSERTED = ", ".join(_FROM_PATH.get(c, f"s.{c}") for c in COLUMNS)
+# record_flags over the inserted row's own columns
+_FLAGGED = (
+    f"SELECT *, {FLOW_FLAGS_SQL} AS record_flags FROM (SELECT "
+    + ", ".join(f"{_FROM_PATH.get(c, f's.{c}')} AS {c}" for c in COLUMNS)
+    + " FROM vf_stage s"
+)
 
 
 def header_fields(line: str) -> list[str] | None:
@@ -174,6 +181,17 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
                 )
             else:
                 _load_generic(ctx, batch)
+    report_implausible(ctx)
+
+
+def report_implausible(ctx: LoadContext) -> None:
+    """Flow records with absurd times (kept, flagged: DESIGN.md record_flags), in one line."""
+    n = ctx.tally.pop("flows_implausible", 0)
+    if n:
+        ctx.on_problem(
+            f"{n} flow records have a time before 2013-11 or more than a day ahead: kept, "
+            "flagged 'time implausible' in record_flags (spans and coverage leave them out)"
+        )
 
 
 def _load_generic(ctx: LoadContext, batch: list[tuple[EvidenceFile, Sniff]]) -> None:
@@ -219,10 +237,15 @@ def _stage_and_record(
             "WHERE reason IS NOT NULL",
         )
         con.execute(
-            f"INSERT INTO vpc_flows ({_COLS}) SELECT {_INSERTED} FROM vf_stage s "
-            "LEFT JOIN vf_first f USING (source_file) WHERE reason IS NULL"
+            f"INSERT INTO vpc_flows ({_COLS}, record_flags) {_FLAGGED} "
+            "LEFT JOIN vf_first f USING (source_file) WHERE reason IS NULL)"
         )
         read = dict(con.execute("SELECT source_file, count(*) FROM vf_stage GROUP BY ALL").fetchall())
+        (implausible,) = con.execute(
+            "SELECT count(*) FROM vpc_flows WHERE source_file IN (SELECT unnest($files)) "
+            "AND list_contains(record_flags, 'time implausible')",
+            {"files": [f.path for f, _ in batch]},
+        ).fetchone()
         con.execute("DROP TABLE vf_stage")
         con.execute("DROP TABLE vf_first")
         outcomes = []
@@ -235,6 +258,7 @@ def _stage_and_record(
             outcomes.append(o)
         ctx.record(outcomes)
         con.execute("COMMIT")
+        ctx.tally["flows_implausible"] = ctx.tally.get("flows_implausible", 0) + implausible
     except Exception:
         con.execute("ROLLBACK")
         del ctx.pending_rejects[mark:]  # the retry finds them again

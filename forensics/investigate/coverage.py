@@ -22,7 +22,9 @@ SOURCE_SQL = {
                                         IS NOT NULL) AS accounts
                      FROM cloudtrail""",
     "vpc_flows": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
-                           min(start_time) AS "from", max(end_time) AS "to" FROM vpc_flows""",
+                           min(start_time) FILTER ('time implausible' <> ALL(record_flags)) AS "from",
+                           max(end_time) FILTER ('time implausible' <> ALL(record_flags)) AS "to"
+                    FROM vpc_flows""",
     "billing": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,
                          min(usage_start) AS "from", max(usage_end) AS "to" FROM billing""",
     "findings": """SELECT count(*) AS records, count(DISTINCT source_file) AS files,

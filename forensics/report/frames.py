@@ -176,6 +176,7 @@ def coverage_cells(case: Case, step_s: int = 3600) -> pl.DataFrame:
             SELECT 'cloudtrail' AS source, aws_region AS region, event_time AS t FROM cloudtrail
             WHERE NOT list_contains(record_flags, 'time implausible')  -- DESIGN.md: unflagged times
             UNION ALL SELECT 'vpc_flows', region, start_time FROM vpc_flows
+            WHERE NOT list_contains(record_flags, 'time implausible')
             UNION ALL SELECT 'billing', nullif(region, ''), usage_start FROM billing
             UNION ALL SELECT 'findings:' || source, region, first_seen FROM findings
         )
