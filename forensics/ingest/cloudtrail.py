@@ -12,6 +12,7 @@ import re
 import pyarrow as pa
 
 from .. import connection
+from . import gzip_members
 from .cloudtrail_sql import DELIVERY_RANK_SQL, SOURCES, WRAPPED, stage_sql
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
@@ -75,7 +76,10 @@ def sniff(f: EvidenceFile) -> Sniff | None:
         lines = [ln for ln in text.split("\n")[1:] if ln.strip()]
         many = layout == "newline_delimited" and any(ln.lstrip().startswith("{") for ln in lines)
         shape = "records_lines" if many else "records"
-        return Sniff("cloudtrail-records", options={"shape": shape, "layout": layout, "delivery": "trail"})
+        options = {"shape": shape, "layout": layout, "delivery": "trail"}
+        if shape == "records" and (at := gzip_members.trailing_offset(f)) is not None:
+            options["trailing_at"] = at  # a second gzip member: only the first is CloudTrail's
+        return Sniff("cloudtrail-records", options=options)
     if first_key == "Events" or ('"CloudTrailEvent"' in text and '"Events"' in text):
         return Sniff(
             "cloudtrail-lookup-events", options={"shape": "lookup", "layout": layout, "delivery": "lookup"}
@@ -93,12 +97,14 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
     # One reader call per shape and layout; big documents apart from small ones, since every
     # file of a batch gets a buffer of the batch's object limit.
     groups: dict[tuple[str, str, int, str], list[tuple[EvidenceFile, Sniff]]] = {}
+    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchall()[0]
     for f, s in items:
+        if "trailing_at" in s.options and _guarded_first_member(ctx, (f, s)):
+            continue
         o = s.options
         key = (o["shape"], o["layout"], json_object_limit([f]), o["delivery"])
         groups.setdefault(key, []).append((f, s))
     unread: list[tuple[EvidenceFile, Sniff]] = []
-    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchone()
     for (shape, layout, _, delivery), members in groups.items():
         src_sql = SOURCES[shape].replace("$layout", f"'{layout}'")  # one of our constants
         for batch in batches(members, BATCH_JSON_BYTES, BATCH_FILES, weight=_json_bytes):
@@ -119,6 +125,17 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
                 raise
             _reject_file(ctx, item, exc)
     _report_implausible(ctx, before)
+
+
+def _guarded_first_member(ctx: LoadContext, item: tuple[EvidenceFile, Sniff]) -> bool:
+    """A trail file with data after its gzip member; False when it is one stream in pieces."""
+    try:
+        return gzip_members.load_first_member(ctx, item, _stage_and_insert, _replaced)
+    except Exception as exc:
+        if environment_failure(exc):
+            raise
+        _reject_file(ctx, item, exc)
+        return True
 
 
 def _report_implausible(ctx: LoadContext, before: int) -> None:

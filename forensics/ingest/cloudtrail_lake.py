@@ -203,7 +203,7 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
         o = s.options
         key = (o["shape"], o.get("layout"), o.get("header"), o.get("compression"))
         groups.setdefault(key, []).append((f, s))
-    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchone()
+    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchall()[0]
     for members in groups.values():
         src = src_sql(members[0][1].options)
         for batch in batches(members):

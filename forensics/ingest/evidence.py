@@ -30,6 +30,9 @@ class EvidenceFile:
     compression: str  # none | gzip | zip | parquet
     head: bytes = field(repr=False)  # first HEAD_BYTES, decompressed
     content_size: int = -1  # decompressed bytes (gzip trailer; -1 when unknown, as in zip)
+    # offsets after the start where a gzip member header could begin (a few; a hint, checked by
+    # inflating: a second member in a trail file is data appended to what CloudTrail wrote)
+    gzip_magic_at: tuple[int, ...] = ()
 
     @property
     def head_text(self) -> str:
@@ -137,6 +140,7 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
     """
     digest = hashlib.sha256()
     start, tail, size = b"", b"", 0
+    magic_at: list[int] = []
     path = Path(path)
     if path.is_dir():
         raise Unreadable(_unreadable_reason(path, None))
@@ -146,6 +150,8 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
                 if not size:
                     start = chunk
                 digest.update(chunk)
+                if start[:2] == _GZIP_MEMBER[:2] and len(magic_at) < _MAGIC_KEPT:
+                    _find_members(tail[-2:] + chunk, size - len(tail[-2:]), magic_at)
                 size += len(chunk)
                 tail = (tail + chunk[-4:])[-4:]
     except OSError as exc:
@@ -173,7 +179,21 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
         compression=compression,
         head=head,
         content_size=content_size,
+        gzip_magic_at=tuple(magic_at),
     )
+
+
+_GZIP_MEMBER = b"\x1f\x8b\x08"
+_MAGIC_KEPT = 8
+
+
+def _find_members(buf: bytes, base: int, found: list[int]) -> None:
+    """Offsets (> 0) of a gzip member header in `buf`, which starts at file offset `base`."""
+    i = buf.find(_GZIP_MEMBER, 1 if base <= 0 else 0)
+    while i >= 0 and len(found) < _MAGIC_KEPT:
+        if base + i > 0 and base + i not in found:
+            found.append(base + i)
+        i = buf.find(_GZIP_MEMBER, i + 1)
 
 
 def looks_binary(head: bytes) -> bool:

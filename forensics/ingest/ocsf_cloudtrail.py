@@ -120,7 +120,7 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
             _refuse(ctx, (f, s), s.options["refuse"])
             continue
         groups.setdefault(s.options["columns"], []).append((f, s))
-    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchone()
+    (before,) = ctx.con.execute("SELECT coalesce(max(load_id), 0) FROM cloudtrail").fetchall()[0]
     for members in groups.values():
         src = SRC_SQL.replace("{reader}", reader_sql(members[0][1].options["unmapped"]))
         for batch in batches(members):

@@ -245,7 +245,7 @@ def _stage_and_record(
             "SELECT count(*) FROM vpc_flows WHERE source_file IN (SELECT unnest($files)) "
             "AND list_contains(record_flags, 'time implausible')",
             {"files": [f.path for f, _ in batch]},
-        ).fetchone()
+        ).fetchall()[0]
         con.execute("DROP TABLE vf_stage")
         con.execute("DROP TABLE vf_first")
         outcomes = []
