@@ -222,3 +222,25 @@ def test_a_new_case_lands_in_the_cache_and_a_second_open_says_already_loaded(
     case, again = notebook.open_case(None, evidence)
     case.close()
     assert again.startswith("Evidence already loaded"), again
+
+
+def test_static_images_add_a_png_beside_the_interactive_figure(
+    chromium: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from forensics.plots.notebook import use_notebook_renderer
+
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)
+    name = use_notebook_renderer(static=True)
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2], name="calls"))
+    bundle = pio.renderers._build_mime_bundle(fig.to_dict(), renderers_string=name)
+    png = bundle["image/png"]
+    assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"  # for GitHub, which runs no script
+    assert 'class="plotly-graph-div"' in bundle["text/html"]  # for exported HTML
+    assert "application/vnd.plotly.v1+json" in bundle  # for JupyterLab
+    assert "mathjax" not in bundle["text/html"].lower()

@@ -295,6 +295,11 @@ LAYOUT_JS = """
     tables, broken, plots,
     glanceBottom: glance.getBoundingClientRect().bottom,
     firstScreen: document.querySelector('header').innerText,
+    cost: (() => {
+      const gd = document.getElementById('fig-cost');
+      const xs = gd.data.filter(t => t.type === 'bar').flatMap(t => t.x);
+      return {range: gd.layout.xaxis.range, first: xs.reduce((a, b) => (a < b ? a : b))};
+    })(),
     timeline: (() => {
       const gd = document.getElementById('fig-timeline');
       const lanes = gd.layout.meta.lanes;
@@ -383,3 +388,17 @@ def test_the_timeline_is_titled_once_with_readable_lanes_matching_the_phase_tabl
     plot = next(p for p in layouts[1400]["plots"] if p["id"] == "fig-timeline")
     assert not plot["title"]  # the section's heading says "Attack timeline"
     assert _visible(page.read_text(encoding="utf-8")).count("Attack timeline") == 1
+
+
+def test_the_cost_chart_opens_on_the_incident_with_the_month_behind_it(
+    layouts: dict, ground_truth: dict
+) -> None:
+    import datetime as dt
+
+    cost = layouts[1400]["cost"]
+    lo, hi = (dt.datetime.fromisoformat(str(t)[:19]) for t in cost["range"])
+    first = dt.datetime.fromisoformat(ground_truth["first_use"]["time"][:19])
+    assert lo < first < hi and hi - lo <= dt.timedelta(days=1)  # the incident fills the view
+    assert cost["first"].startswith(
+        ground_truth["evidence_window"]["start"][:7] + "-01"
+    )  # the month is drawn
