@@ -285,13 +285,17 @@ def findings_table(findings: Sequence[dict[str, Any]]) -> str:
     head = "".join(f'<th class="c-{k}">{html.escape(h)}</th>' for k, h in FINDING_COLUMNS)
     body = []
     for r in rows:
-        who = [v for v in (r.get("principal_arn"), r.get("access_key_id"), r.get("source_ip")) if v]
+        ids = [v for v in (r.get("access_key_id"), r.get("source_ip")) if v]
         cells = {
             "first_seen": cell(r["first_seen"]),
             "severity": esc(r.get("severity")),
             "finding": f"<strong>{esc(r['detection'])}</strong><br>{esc(r.get('title'))}",
             "tactic": esc(r["tactic"]),
-            "who": _lines(who, 3),
+            # a long role-session ARN may wrap; a key or an address never does
+            "who": "<br>".join(
+                ([esc(r["principal_arn"])] if r.get("principal_arn") else [])
+                + ([_lines(ids, 2)] if ids else [])
+            ),
             "instances": _lines(r["instances"]),
             "count": esc(r.get("count")),
             "regions": _regions(r.get("regions") or []),

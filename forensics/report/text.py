@@ -132,7 +132,7 @@ def _data_text(facts: Facts) -> str:
             for d in facts.data
         )
         if not any(d.get("data_event") for d in facts.data):
-            said += "; no object read or written"
+            said += "; no S3 object read or written"
     if facts.data_events:
         return said + f" (the evidence holds {facts.data_events:,} data events, so object reads would show)"
     return said + " (the evidence holds no data events: object reads would not show)"
@@ -195,7 +195,11 @@ def glance(story: dict[str, Any], facts: Facts | None = None) -> list[tuple[str,
     out.append(("What did the intruder do?", "; ".join(did) + ".", "info"))
 
     cost = story.get("cost") or {}
-    if cost.get("total") is not None:
+    if cost.get("total") is not None and not cost.get("by_region"):
+        out.append(
+            ("Cost so far", "No line item of the intrusion's resources in the billing evidence.", "info")
+        )
+    elif cost.get("total") is not None:
         cost_text = (
             f"{fmt_money(cost['total'], cost.get('currency'))} billed to the intrusion's resources "
             f"in {len(cost.get('by_region') or {})} region(s)"
