@@ -127,7 +127,7 @@ def _data_text(facts: Facts) -> str:
     if not facts.data:
         said = "no call on S3 objects, secrets or other data by the intrusion"
     else:
-        said = "its calls on data: " + ", ".join(
+        said = ", ".join(
             f"{d['api']} × {d['calls']}" + (f" ({d['refused']} refused)" if d.get("refused") else "")
             for d in facts.data
         )
@@ -192,7 +192,8 @@ def glance(story: dict[str, Any], facts: Facts | None = None) -> list[tuple[str,
     if story.get("derived_credentials"):
         did.append(f"minted {len(story['derived_credentials'])} credential(s)")
     did.append("data: " + _data_text(facts))
-    out.append(("What did the intruder do?", "; ".join(did) + ".", "info"))
+    summary = "; ".join(did) + "."
+    out.append(("What did the intruder do?", summary[:1].upper() + summary[1:], "info"))
 
     cost = story.get("cost") or {}
     if cost.get("total") is not None and not cost.get("by_region"):
@@ -224,7 +225,7 @@ def glance(story: dict[str, Any], facts: Facts | None = None) -> list[tuple[str,
     out.append(("How AWS and GuardDuty saw it", "; ".join(seen) + ".", "info"))
 
     if first.get("time"):
-        steps = [f"first use {fmt_time(first['time'])} from {first.get('source_ip') or '?'}"]
+        steps = [f"First use {fmt_time(first['time'])} from {first.get('source_ip') or '?'}"]
         for key, what in (
             ("first_use_to_run_instances", "first instance"),
             ("first_use_to_quarantine", "AWS quarantine"),
