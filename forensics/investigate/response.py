@@ -101,8 +101,11 @@ def quarantine(ctx: Ctx) -> dict[str, Any] | None:
     }
 
 
-def health(ctx: Ctx, keys: list[str], principals: list[str]) -> list[dict[str, Any]]:
-    """AWS Health and GuardDuty findings that name the intrusion's keys or principals."""
+def health(
+    ctx: Ctx, keys: list[str], principals: list[str], instances: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """AWS Health and GuardDuty findings that name the intrusion's keys, principals or the
+    instances it launched (GuardDuty's mining findings name only the instance)."""
     if not ctx.has_rows("findings"):
         return []
     rows = ctx.rows(
@@ -111,9 +114,11 @@ def health(ctx: Ctx, keys: list[str], principals: list[str]) -> list[dict[str, A
            FROM findings
            WHERE list_contains(CAST($keys AS VARCHAR[]), access_key_id)
               OR list_contains(CAST($principals AS VARCHAR[]), principal_arn)
+              OR list_contains(CAST($instances AS VARCHAR[]), instance_id)
            ORDER BY first_seen, finding_id""",
         keys=keys,
         principals=principals,
+        instances=list(instances or []),
     )
     for row in rows:
         row["first_seen"], row["last_seen"] = iso(row["first_seen"]), iso(row["last_seen"])

@@ -157,7 +157,7 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
         "derived_credentials": [d["credential"] for d in follow.derived],
         "derivations": [{**d, "time": iso(d["time"])} for d in follow.derived],
         "aws_quarantine": quarantine,
-        "health_events": response.health(ctx, keys, principals),
+        "health_events": response.health(ctx, keys, principals, instances),
         "containment": contained,
         "still_running": running,
         "flows": impact.flows(ctx, instances + [r for r in created if r.startswith("eni-")]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import plotly.graph_objects as go
@@ -30,10 +31,14 @@ def flow_volume(
     step_seconds: int | None = None,
     marks: dict[str, Any] | None = None,
     log_y: bool = True,
+    roles: dict[str, str] | None = None,
 ) -> go.Figure:
     """`value` per time bucket for each remote endpoint (address:port), one line each.
 
-    `flows` has `bucket`, `remote_addr`, `remote_port` and `value` (bytes or packets); the
+    `flows` has `bucket`, `remote_addr`, `remote_port` and `value` (bytes or packets); with a
+    `service_port` column an endpoint is the address and the service's port (`22` for an SSH
+    client's session, not its ephemeral source port), and a true `mining` column names the
+    endpoint a mining pool. `roles` maps an address to what it is ("attacker"). The
     `top` endpoints by total volume keep their own line, the rest are summed as one. Lines on
     a log axis (not stacked bars) because a miner's steady trickle to its pool is what matters,
     and one large download would otherwise flatten it to nothing.
@@ -42,11 +47,18 @@ def flow_volume(
     flows = flows.filter(pl.col("bucket").is_not_null())
     if flows.is_empty():
         return empty_figure(title, "No flow records for this instance in the evidence.")
+    port = "service_port" if "service_port" in flows.columns else "remote_port"
+    role = pl.col("remote_addr").replace_strict(roles or {}, default=None, return_dtype=pl.String)
+    if "mining" in flows.columns:
+        role = pl.coalesce(role, pl.when(pl.col("mining")).then(pl.lit("mining pool")))
     flows = flows.with_columns(
         pl.concat_str(
-            pl.col("remote_addr").fill_null("?"),
-            pl.col("remote_port").cast(pl.String).fill_null("?"),
-            separator=":",
+            pl.concat_str(
+                pl.col("remote_addr").fill_null("?"),
+                pl.col(port).cast(pl.String).fill_null("?"),
+                separator=":",
+            ),
+            pl.concat_str(pl.lit(" ("), role, pl.lit(")")).fill_null(""),
         ).alias("endpoint")
     )
     totals = (
@@ -73,12 +85,12 @@ def flow_volume(
             go.Scatter(
                 x=plot_times(part["bucket"]),
                 y=part[value].to_list(),
-                name=endpoint,
+                name=html.escape(endpoint),
                 mode="lines+markers",
                 line={"shape": "hv", "color": "#bbbbbb" if endpoint == OTHER else color},
                 marker={"size": 5},
                 connectgaps=False,
-                hovertemplate=endpoint
+                hovertemplate=html.escape(endpoint)
                 + "<br>%{x}Z + "
                 + f"{step // 60} min"
                 + "<br>%{y:,} "

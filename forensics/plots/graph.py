@@ -142,7 +142,8 @@ def _nodes(edges: pl.DataFrame) -> dict[str, list[str]]:
 
 
 def _layout(nodes: dict[str, list[str]], per_column: int) -> tuple[dict[str, tuple[float, float]], float]:
-    """Positions by kind, left to right; a long kind wraps into sub-columns 0.6 apart."""
+    """Positions by kind, left to right; a long kind wraps into sub-columns 0.8 apart, every
+    other one half a row lower, so the labels under neighbouring nodes never share a line."""
     pos: dict[str, tuple[float, float]] = {}
     tallest = min(max(len(v) for v in nodes.values()), per_column)
     x = 0.0
@@ -151,10 +152,10 @@ def _layout(nodes: dict[str, list[str]], per_column: int) -> tuple[dict[str, tup
         columns = -(-len(names) // per_column)
         for j in range(columns):
             chunk = names[j * per_column : (j + 1) * per_column]
-            offset = (tallest - len(chunk)) / 2
+            offset = (tallest - len(chunk)) / 2 + (0.5 if j % 2 else 0.0)
             for i, name in enumerate(chunk):
-                pos[name] = (x + 0.6 * j, offset + i)
-        x += 1 + 0.6 * (columns - 1)
+                pos[name] = (x + 0.8 * j, offset + i)
+        x += 1 + 0.8 * (columns - 1)
     return pos, x
 
 

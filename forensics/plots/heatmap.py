@@ -7,6 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from .activity import infer_step
 from .theme import (
     INCIDENT_COLOR,
     UTC_AXIS,
@@ -23,12 +24,15 @@ def region_heatmap(
     title: str = "RunInstances by region and time",
     value: str = "calls",
     marks: dict[str, Any] | None = None,
+    step_seconds: int | None = None,
 ) -> go.Figure:
     """Heatmap of `counts` (`region`, `bucket` time, `value`), regions as rows.
 
-    Rows are sorted by first activity so the order of the spread reads top to bottom; empty
-    cells stay blank (not zero-coloured), so "no call" and "few calls" look different.
-    `marks` maps a label to a time drawn as a vertical line (first use, quarantine, ...).
+    Rows are sorted by first activity so the order of the spread reads top to bottom. Every
+    bucket between the first and the last is a column (`step_seconds`, else the smallest gap
+    between buckets), so a cell never stretches over quiet minutes; empty cells stay blank
+    (not zero-coloured), so "no call" and "few calls" look different. Counts are whole: the
+    colour bar's ticks are integers. `marks` maps a label to a time drawn as a vertical line.
     """
     require_columns(counts, ("region", "bucket", value), "region_heatmap")
     counts = counts.filter(pl.col("bucket").is_not_null())
@@ -41,13 +45,19 @@ def region_heatmap(
         .sort("first", "region")["region"]
         .to_list()
     )
-    buckets = counts["bucket"].unique().sort()
+    step = step_seconds or infer_step(counts["bucket"])
+    first, last = counts["bucket"].min(), counts["bucket"].max()
+    buckets = pl.datetime_range(first, last, f"{step}s", eager=True)  # type: ignore[arg-type]
     x = plot_times(buckets)
     cell = {
         (region, t): v
         for region, t, v in zip(counts["region"], plot_times(counts["bucket"]), counts[value], strict=True)
     }
     z = [[cell.get((region, b)) for b in x] for region in regions]
+    # a cell spans its bucket: drawn at the bucket's middle, named by its start on hover
+    starts = [[b for b in x] for _ in regions]
+    x = plot_times(buckets.dt.offset_by(f"{step // 2}s"))
+    top = max(1, int(counts[value].max() or 1))  # type: ignore[arg-type]
     fig = go.Figure(
         go.Heatmap(
             x=x,
@@ -55,8 +65,14 @@ def region_heatmap(
             z=z,
             colorscale="YlOrRd",
             hoverongaps=False,
-            colorbar={"title": {"text": value}},
-            hovertemplate="%{y}<br>%{x}Z<br>" + value + ": %{z}<extra></extra>",
+            zmin=0,
+            zmax=top,
+            colorbar={"title": {"text": value}, "tickformat": "d", "tick0": 0, "dtick": max(1, -(-top // 5))},
+            customdata=starts,
+            hovertemplate="%{y}<br>%{customdata}Z + "
+            + f"{step // 60} min<br>"
+            + value
+            + ": %{z}<extra></extra>",
             xgap=1,
             ygap=1,
         )

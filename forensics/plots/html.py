@@ -24,6 +24,23 @@ def figure_html(fig: go.Figure, div_id: str, with_plotlyjs: bool = False) -> str
     )
 
 
-def figures_html(figures: list[tuple[str, go.Figure]]) -> list[str]:
-    """Each (div id, figure) as HTML, plotly.js inlined in the first one only."""
-    return [figure_html(fig, div_id, with_plotlyjs=(i == 0)) for i, (div_id, fig) in enumerate(figures)]
+def figures_html(figures: list[tuple[str, go.Figure]], with_plotlyjs: bool = True) -> list[str]:
+    """Each (div id, figure) as HTML, plotly.js inlined in the first one only (or in none, when
+    the page brings its own: see `forensics.report.render.plotlyjs`)."""
+    return [
+        figure_html(fig, div_id, with_plotlyjs=with_plotlyjs and i == 0)
+        for i, (div_id, fig) in enumerate(figures)
+    ]
+
+
+def plotly_version() -> str:
+    """The plotly.js version the Python package bundles (the one its figures are written for)."""
+    from plotly.offline import get_plotlyjs_version
+
+    return str(get_plotlyjs_version())
+
+
+def full_plotlyjs() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return str(get_plotlyjs())

@@ -8,6 +8,7 @@ text (`2026-11-16 02:51:43`) before it reaches a trace, and axes say "UTC" in th
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,6 +18,22 @@ import polars as pl
 from ..investigate.phases import PHASES as _PHASE_ORDER
 
 PHASES: tuple[str, ...] = tuple(_PHASE_ORDER)  # DESIGN.md's phase names, in story order
+# The timeline's lane for what AWS Health and GuardDuty reported (findings, not API calls: the
+# phase table's aws_response counts only AWS's own calls, such as the quarantine).
+FINDINGS_LANE = "aws_findings"
+LANES: tuple[str, ...] = tuple(
+    x for p in PHASES for x in ((p, FINDINGS_LANE) if p == "aws_response" else (p,))
+) + (() if "aws_response" in PHASES else (FINDINGS_LANE,))
+_LANE_LABELS = {"aws_response": "AWS response", FINDINGS_LANE: "AWS Health and GuardDuty findings"}
+
+
+def lane_label(name: str) -> str:
+    """A lane or phase name as a person reads it: `privilege_escalation` → `Privilege escalation`."""
+    if name in _LANE_LABELS:
+        return _LANE_LABELS[name]
+    text = str(name).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
 
 PHASE_COLORS: dict[str, str] = {
     "initial_access": "#1f77b4",
@@ -112,33 +129,58 @@ def require_columns(frame: pl.DataFrame, needed: Sequence[str], figure: str) -> 
         raise ValueError(f"{figure}: frame lacks column(s) {', '.join(missing)}")
 
 
+MARK_ROW_PX = 16  # height of one row of time-mark labels above the plot
+
+
 def base_layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    """The common frame of every figure: title, white template, legend on top, hover by point."""
+    """The common frame of every figure: title, white template, legend below the axis, hover
+    by point, and room above the plot for the time marks' labels (one row each)."""
+    marks = sum(1 for a in fig.layout.annotations or () if (a.name or "").startswith("mark:"))
+    top = 56 + MARK_ROW_PX * marks
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1.0,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 8},
+        },
         template="plotly_white",
-        height=height,
-        margin={"l": 60, "r": 30, "t": 70, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        height=height + MARK_ROW_PX * marks,
+        margin={"l": 60, "r": 30, "t": top, "b": 50},
+        # below the axis title, at the foot of the figure: never on the marks' labels
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "yref": "container", "x": 0.0},
         hoverlabel={"align": "left"},
     )
+    fig.update_layout(margin_b=110)
     return fig
 
 
 def mark_time(
     fig: go.Figure, when: Any, label: str, color: str, dash: str = "dash", row: int | None = None
 ) -> None:
-    """A vertical annotated line at `when` (quarantine, containment, incident start)."""
+    """A vertical line at `when` (quarantine, containment, incident start), its label above the
+    plot area in a row of its own, so labels sit on no marker and on no other label."""
     x = plot_time(when)
     if x is None:
         return
     kwargs: dict[str, Any] = {"row": row, "col": 1} if row is not None else {}
-    fig.add_vline(
+    slot = sum(1 for a in fig.layout.annotations or () if (a.name or "").startswith("mark:"))
+    fig.add_vline(x=x, line={"color": color, "dash": dash, "width": 2}, **kwargs)
+    fig.add_annotation(
         x=x,
-        line={"color": color, "dash": dash, "width": 2},
-        annotation={"text": label, "font": {"color": color}, "textangle": -90},
-        annotation_position="top left",
-        **kwargs,
+        y=1,
+        xref="x",
+        yref="paper",
+        yanchor="bottom",
+        xanchor="left",
+        yshift=2 + MARK_ROW_PX * slot,
+        text=html.escape(label),
+        showarrow=False,
+        font={"color": color, "size": 11},
+        name=f"mark:{label}",
     )
 
 

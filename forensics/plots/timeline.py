@@ -16,6 +16,7 @@ import polars as pl
 
 from .theme import (
     CONTAINMENT_COLOR,
+    LANES,
     OUTCOME_STYLE,
     PHASE_COLORS,
     PHASES,
@@ -23,6 +24,7 @@ from .theme import (
     UTC_AXIS,
     base_layout,
     empty_figure,
+    lane_label,
     mark_time,
     plot_time,
     plot_times,
@@ -73,7 +75,7 @@ def attack_timeline(
     fig.update_yaxes(
         tickmode="array",
         tickvals=list(range(len(lane_names))),
-        ticktext=lane_names,
+        ticktext=[lane_label(n) for n in lane_names] if lanes == "phase" else lane_names,
         range=[len(lane_names) - 0.5, -0.5],
         showgrid=False,
         zeroline=False,
@@ -87,7 +89,7 @@ def attack_timeline(
 def _lane_order(events: pl.DataFrame, lanes: str) -> list[str]:
     names = events[lanes].fill_null("(unknown)").unique().to_list()
     if lanes == "phase":
-        rank = {p: i for i, p in enumerate(PHASES)}
+        rank = {p: i for i, p in enumerate(LANES)}
         return sorted(names, key=lambda p: (rank.get(p, len(rank)), p))
     # Actors in order of first appearance; on a tie, the one acting in the earlier phase.
     rank = {p: i for i, p in enumerate(PHASES)}
@@ -114,7 +116,7 @@ def _hover(events: pl.DataFrame) -> list[str]:
         lines = [
             f"<b>{html.escape(str(row['action']))}</b> ({row['outcome']})",
             f"{t}Z",
-            f"phase: {row['phase']}",
+            f"phase: {lane_label(str(row['phase']))}",
         ]
         lines += [f"{c}: {html.escape(str(row[c]))}" for c in present if row[c] not in (None, "")]
         texts.append("<br>".join(lines))

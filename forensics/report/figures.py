@@ -8,7 +8,7 @@ bill from a day before first use to the end of the evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -104,6 +104,19 @@ def flow_instance(case: Case, story: dict[str, Any]) -> tuple[str | None, pl.Dat
     return best[0], best[1]
 
 
+def plots_time(t: datetime) -> str:
+    """A time as the figures carry it (naive UTC text)."""
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _untitled(fig: Any) -> Any:
+    """The figure without its own title when the page's heading already says it; a binned
+    timeline keeps the note on its bins."""
+    text = str(fig.layout.title.text or "")
+    fig.update_layout(title_text=text[text.index("(") :] if "(" in text else None)
+    return fig
+
+
 def report_figures(
     case: Case,
     story: dict[str, Any],
@@ -122,7 +135,7 @@ def report_figures(
             "Each marker is one event in its phase's lane; crosses are denied calls. Shaded "
             "bands are the phases' spans; lines mark first use, AWS's quarantine and the "
             "containment.",
-            plots.attack_timeline(story_frames.timeline_events(case, story, events), story),
+            _untitled(plots.attack_timeline(story_frames.timeline_events(case, story, events), story)),
         ),
         Figure(
             "run-instances",
@@ -176,27 +189,42 @@ def report_figures(
             "flows",
             "Network traffic of a launched instance",
             f"VPC flow bytes of {instance or 'the intrusion’s instances'} by remote address and "
-            "port (five-minute buckets): mining pools listen on ports such as 3333, 4444, 14444.",
-            plots.flow_volume(flows, f"Traffic of {instance or 'the launched instances'}", marks=marks),
+            "the service's port (five-minute buckets): the intruder's SSH session on port 22, and "
+            "mining pools, which listen on ports such as 3333, 4444, 14444.",
+            plots.flow_volume(
+                flows,
+                f"Traffic of {instance or 'the launched instances'}",
+                marks=marks,
+                roles={ip: "the intruder" for ip in story.get("source_ips") or []},
+            ),
         )
     )
     first = parse_time((story.get("first_use") or {}).get("time"))
     # Budgets count month-to-date spend, so the bill is drawn from the start of the month.
     cost_from = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0) if first else None
     cost = story.get("cost") or {}
+    bill = plots.cost_by_region(
+        frames.hourly_cost(case, from_time=cost_from),
+        thresholds or [],
+        incident_start=first,
+        currency=cost.get("currency") or "USD",
+    )
+    if first is not None:
+        # open on the incident (the month is there: zoom out, or double-click the plot)
+        last = parse_time((story.get("coverage") or {}).get("to")) or (end or first)
+        bill.update_xaxes(
+            range=[plots_time(first - timedelta(hours=12)), plots_time(max(last, first) + timedelta(hours=1))]
+        )
     out.append(
         Figure(
             "cost",
             "Cost by region and hour",
             "Unblended cost of every line item per usage hour and region (bars) and the "
             "month-to-date spend (line, right axis), with the budget alert thresholds where a "
-            "budget was given (a star where the spend crossed one).",
-            plots.cost_by_region(
-                frames.hourly_cost(case, from_time=cost_from),
-                thresholds or [],
-                incident_start=first,
-                currency=cost.get("currency") or "USD",
-            ),
+            "budget was given (a star where the spend crossed one). The view opens on the "
+            "incident, from 12 hours before first use; the whole month Budgets count is drawn: "
+            "zoom out or double-click the plot to see it.",
+            bill,
         )
     )
     out.append(

@@ -107,7 +107,12 @@ def instance_flows(
     step_s: int = 300,
 ) -> pl.DataFrame:
     """An instance's flows per bucket and remote endpoint (`bucket`, `remote_addr`,
-    `remote_port`, `protocol`, `direction`, `bytes`, `packets`, `flows`).
+    `remote_port`, `service_port`, `mining`, `protocol`, `direction`, `bytes`, `packets`,
+    `flows`).
+
+    `service_port` is the lower of the two ports (the service's, not the client's ephemeral
+    one: the investigation's flows use the same rule), `mining` whether it is one of the
+    vocabulary's mining-pool ports (`vocab_mining_port`).
 
     The instance's interfaces are the vocabulary's `instance_interface` (its RunInstances
     response, interface calls, GuardDuty's details, flows that name it): version 2 records
@@ -137,6 +142,8 @@ def instance_flows(
         SELECT time_bucket(to_seconds($step_s::BIGINT), start_time) AS bucket,
                CASE WHEN outbound THEN dst_addr ELSE src_addr END AS remote_addr,
                CASE WHEN outbound THEN dst_port ELSE src_port END AS remote_port,
+               least(src_port, dst_port) AS service_port,
+               least(src_port, dst_port) IN (SELECT port FROM vocab_mining_port) AS mining,
                protocol,
                CASE WHEN outbound THEN 'egress' ELSE 'ingress' END AS direction,
                sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*) AS flows
@@ -266,3 +273,36 @@ def daily_cost_by_usage_type(case: Case, from_time: Time = None, to_time: Time =
         GROUP BY ALL ORDER BY cost DESC, day, usage_type
     """
     return case.sql(sql, from_time=from_time, to_time=to_time)
+
+
+def mining_ports(case: Case) -> set[int]:
+    """The vocabulary's mining-pool ports (`vocab_mining_port`)."""
+    return {int(p) for (p,) in case.sql("SELECT port FROM vocab_mining_port").rows()}
+
+
+def data_access(case: Case, story: dict[str, Any]) -> pl.DataFrame:
+    """What the intrusion did to data (`api`, `calls`, `refused`, `data_event`): its calls to
+    S3, the vocabulary's exfiltration-phase calls and secret reads, from its own addresses with
+    its own keys (the story's), never a service's on its behalf."""
+    keys = sorted(set(story.get("access_keys") or []) | set(story.get("derived_credentials") or []))
+    sql = """
+        SELECT api_of(event_source, event_name) AS api, count(*) AS calls,
+               count(*) FILTER (outcome <> 'success') AS refused,
+               bool_or(event_category = 'Data') AS data_event
+        FROM cloudtrail
+        WHERE (list_contains($keys::VARCHAR[], access_key_id)
+               OR list_contains($keys::VARCHAR[], principal_arn))
+          AND list_contains($ips::VARCHAR[], source_ip)
+          AND coalesce(invoked_by, '') = ''
+          AND (starts_with(api_of(event_source, event_name), 's3:')
+               OR event_has('secret_read', event_source, event_name)
+               OR api_of(event_source, event_name) IN (SELECT v.api FROM vocab_event v
+                                                       WHERE v.phase = 'exfiltration'))
+        GROUP BY ALL ORDER BY calls DESC, api
+    """
+    return case.sql(sql, keys=keys, ips=list(story.get("source_ips") or []))
+
+
+def data_events_recorded(case: Case) -> int:
+    """How many CloudTrail data events (object reads and writes) the evidence holds."""
+    return int(case.sql("SELECT count(*) FROM cloudtrail WHERE event_category = 'Data'").rows()[0][0])

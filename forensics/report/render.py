@@ -7,6 +7,7 @@ findings, an optional budget replay) and the open case for the frames the figure
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 from importlib import resources
 from string import Template
@@ -16,7 +17,8 @@ import polars as pl
 
 from .. import __version__
 from ..case import Case
-from ..plots.html import figures_html
+from ..plots.html import figures_html, full_plotlyjs, plotly_version
+from ..timefmt import format_time, relative_duration
 from . import frames, sections, text
 from .figures import Figure, report_figures
 
@@ -57,23 +59,30 @@ def build_report(
 ) -> str:
     """The whole page as text."""
     findings = findings or []
-    ours = [f for f in findings if sections.related(f, story)]
+    ours = [sections.linked(f, story) for f in findings if sections.related(f, story)]
     others = [f for f in findings if not sections.related(f, story)]
+    running = list(story.get("still_running") or [])
+    lifetimes = frames.instance_lifetimes(case, (story.get("run_instances") or {}).get("instances") or [])
+    facts = text.Facts(
+        pools=text.mining_pools(story, frames.mining_ports(case)),
+        data=frames.data_access(case, story).to_dicts(),
+        data_events=frames.data_events_recorded(case),
+        running_regions={r["instance"]: r["region"] for r in lifetimes.iter_rows(named=True)},
+    )
+    story = sections.with_gap_times(story, lifetimes)
     figs = report_figures(case, story, thresholds_from_replay(budget), events)
     rendered = dict(
-        zip((f.key for f in figs), figures_html([(f"fig-{f.key}", f.figure) for f in figs]), strict=True)
+        zip(
+            (f.key for f in figs),
+            figures_html([(f"fig-{f.key}", f.figure) for f in figs], with_plotlyjs=False),
+            strict=True,
+        )
     )
     by_key = {f.key: _figure_block(f, rendered[f.key]) for f in figs}
-    running = list(story.get("still_running") or [])
     evidence = frames.evidence_files(case)
     rejects = frames.rejects_summary(case)
 
-    story_html = "".join(f"<p>{html.escape(p)}</p>" for p in text.narrative(story))
-    if running:
-        story_html += (
-            f'<p class="callout">{len(running)} instance(s) launched by the '
-            "intrusion are still running at the end of the evidence.</p>"
-        )
+    story_html = "".join(f"<p>{html.escape(p)}</p>" for p in text.narrative(story, facts))
     parts = [
         _section(
             "story",
@@ -106,7 +115,7 @@ def build_report(
         _section(
             "still-running",
             f"Still running ({len(running)})",
-            sections.still_running_table(running, frames.instance_lifetimes(case, running)),
+            sections.still_running_table(running, lifetimes),
         ),
         _section("cost", "Cost", sections.cost_table(story) + _budget(budget) + by_key["cost"]),
         _section(
@@ -139,7 +148,7 @@ def build_report(
             ("evidence", "Evidence"),
         )
     )
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = format_time(datetime.now(UTC))
     cov = story.get("coverage") or {}
     meta = (
         f"<p>Case file: {html.escape(str(case.path))}</p>"
@@ -147,15 +156,35 @@ def build_report(
         f"{text.fmt_time(cov.get('to'))}; {evidence.height:,} files.</p>"
     )
     meta += _address_data_note(case)
+    glance = sections.glance(text.glance(story, facts))
     template = Template(resources.files(__package__).joinpath("template.html").read_text("utf-8"))
     return template.substitute(
-        title=html.escape(title or text.headline(story)),
+        title=html.escape(title or text.headline(story, facts)),
         version=html.escape(__version__),
         generated=now,
+        glance=glance,
+        plotlyjs=plotlyjs()[1].replace("</script", "<\\/script"),
         meta=meta,
         nav=nav,
         body="\n".join(parts),
     )
+
+
+CARTESIAN = "vendor/plotly-cartesian.min.js"
+
+
+def plotlyjs() -> tuple[str, str]:
+    """(which, source) of the plotly.js the page inlines once: the vendored cartesian bundle
+    (scatter, bar, heatmap: every trace the report draws; 1.5 MB, MIT, see vendor/README.md)
+    when its version is the one Plotly's Python package writes figures for, else the full
+    library (4.8 MB)."""
+    bundle = resources.files(__package__).joinpath(CARTESIAN)
+    if bundle.is_file():
+        source = bundle.read_text("utf-8")
+        header = re.search(r"plotly\.js \(cartesian - minified\) v(\S+)", source[:300])
+        if header and header.group(1) == plotly_version():
+            return "cartesian", source
+    return "full", full_plotlyjs()
 
 
 def _address_data_note(case: Case) -> str:
@@ -173,11 +202,11 @@ def _address_data_note(case: Case) -> str:
 BUDGET_COLUMNS: list[tuple[str, str]] = [
     ("threshold_pct", "threshold %"),
     ("amount", "amount"),
-    ("crossed_hour", "crossed in hour (UTC)"),
-    ("fires_at", "alert at (UTC)"),
-    ("fires_at_with_lag", "alert with Budgets' lag (UTC)"),
-    ("after_first_use", "after first use"),
-    ("after_first_use_with_lag", "with lag, after first use"),
+    ("crossed_hour", "crossed in billing hour"),
+    ("fires_at", "alert at"),
+    ("fires_at_with_lag", "alert with Budgets' lag"),
+    ("after_first_use", "alert vs the intrusion's first use"),
+    ("after_first_use_with_lag", "with lag, vs first use"),
 ]
 
 
@@ -190,8 +219,11 @@ def _budget(budget: dict[str, Any] | None) -> str:
         row = dict(alert)
         for key in ("crossed_hour", "fires_at", "fires_at_with_lag"):
             row[key] = text.fmt_time(alert.get(key))
-        row["after_first_use"] = text.fmt_duration(alert.get("after_first_use_s"))
-        row["after_first_use_with_lag"] = text.fmt_duration(alert.get("after_first_use_with_lag_s"))
+        row["after_first_use"] = relative_duration(alert.get("after_first_use_s"), "first use")
+        row["after_first_use_with_lag"] = relative_duration(
+            alert.get("after_first_use_with_lag_s"), "first use"
+        )
+        row["amount"] = text.fmt_money(alert.get("amount"), budget.get("currency"))
         rows.append(row)
     head = (
         f"<h3>Budget replay</h3><p>A monthly budget of "
@@ -201,7 +233,7 @@ def _budget(budget: dict[str, Any] | None) -> str:
         f"spend {html.escape(text.fmt_money(budget.get('month_to_date'), budget.get('currency')))}."
         "</p>"
     )
-    return head + sections.table(rows, BUDGET_COLUMNS, "compact")
+    return head + sections.table(rows, BUDGET_COLUMNS, "compact budget")
 
 
 def _appendix(evidence: pl.DataFrame) -> pl.DataFrame:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
-from ..investigate.context import parse_time
+from ..investigate.context import iso, parse_time
+from ..plots.theme import lane_label
 from .text import fmt_duration, fmt_money, fmt_time
 
 Column = tuple[str, str]  # (key, heading)
@@ -29,16 +31,42 @@ def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
+_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC")
+
+
+def cell(value: Any) -> str:
+    """A cell's markup: escaped, and a timestamp kept on one line (never `…02:51:43 / UTC`)."""
+    text = esc(value)
+    if isinstance(value, str) and _TIME.match(value):
+        return f'<span class="nw">{text}</span>'
+    return text
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], cls: str = "") -> str:
-    """A plain table; an empty one says so instead of vanishing."""
+    """A plain table in a container that scrolls sideways when the page is narrower than the
+    table (nothing is ever cut off); an empty one says so instead of vanishing."""
     if not rows:
         return '<p class="empty">None in the evidence.</p>'
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in columns)
+    head = "".join(f'<th class="c-{html.escape(k)}">{html.escape(h)}</th>' for k, h in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(row.get(k))}</td>" for k, _ in columns) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(f'<td class="c-{html.escape(k)}">{cell(row.get(k))}</td>' for k, _ in columns)
+        + "</tr>"
+        for row in rows
     )
     klass = f' class="{cls}"' if cls else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="scroll"><table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    )
+
+
+def glance(rows: Sequence[tuple[str, str, str]]) -> str:
+    """The first screen: each question and its answer, the bad news marked."""
+    items = "".join(
+        f'<div class="q {html.escape(tone)}"><dt>{html.escape(q)}</dt><dd>{html.escape(a)}</dd></div>'
+        for q, a, tone in rows
+    )
+    return f'<dl class="glance">{items}</dl>'
 
 
 def frame_table(frame: pl.DataFrame, cls: str = "", limit: int | None = None) -> str:
@@ -83,9 +111,7 @@ def key_times(story: dict[str, Any]) -> str:
             "after": fmt_duration(durations.get("first_use_to_containment")),
         },
     ]
-    return table(
-        rows, [("moment", "moment"), ("time", "time (UTC)"), ("after", "after first use")], "compact"
-    )
+    return table(rows, [("moment", "moment"), ("time", "time"), ("after", "after first use")], "compact")
 
 
 def _plus(start: Any, seconds: int | None) -> str:
@@ -104,7 +130,7 @@ def phase_table(story: dict[str, Any]) -> str:
         span = (end - start).total_seconds() if start and end else None
         rows.append(
             {
-                "phase": p.get("phase"),
+                "phase": lane_label(str(p.get("phase"))),
                 "start": fmt_time(start),
                 "end": fmt_time(end),
                 "duration": fmt_duration(span),
@@ -117,8 +143,8 @@ def phase_table(story: dict[str, Any]) -> str:
         rows,
         [
             ("phase", "phase"),
-            ("start", "start (UTC)"),
-            ("end", "end (UTC)"),
+            ("start", "start"),
+            ("end", "end"),
             ("duration", "duration"),
             ("events", "events"),
             ("denied", "denied"),
@@ -154,17 +180,30 @@ def launches_table(story: dict[str, Any]) -> str:
 
 
 FINDING_COLUMNS: list[Column] = [
-    ("first_seen", "first seen (UTC)"),
+    ("first_seen", "first seen"),
     ("severity", "severity"),
-    ("detection", "detection"),
-    ("title", "title"),
-    ("tactic", "tactic"),
-    ("principal_arn", "principal"),
-    ("access_key_id", "key"),
-    ("source_ip", "address"),
-    ("count", "count"),
+    ("finding", "finding"),
+    ("tactic", "tactics"),
+    ("who", "principal, key, address"),
+    ("instances", "instances"),
+    ("count", "events"),
     ("regions", "regions"),
 ]
+
+
+def _regions(regions: Sequence[str]) -> str:
+    """A few regions by name; many as a count, named in full on hover."""
+    if len(regions) <= 3:
+        return esc(list(regions))
+    return f'<span title="{esc(list(regions))}">{len(regions)} regions</span>'
+
+
+def _lines(values: Sequence[Any], limit: int = 4) -> str:
+    """Values one per line (each kept whole), the rest counted."""
+    shown = [f'<span class="nw">{esc(v)}</span>' for v in values[:limit]]
+    if len(values) > limit:
+        shown.append(f"… {len(values) - limit} more")
+    return "<br>".join(shown)
 
 
 def related(finding: dict[str, Any], story: dict[str, Any]) -> bool:
@@ -185,16 +224,89 @@ def related(finding: dict[str, Any], story: dict[str, Any]) -> bool:
     return bool(ours & named)
 
 
+def linked(finding: dict[str, Any], story: dict[str, Any]) -> dict[str, Any]:
+    """A finding about one of the intrusion's instances that names no principal or key (a
+    GuardDuty EC2 finding) gets the principal and key that launched it, as the story links
+    them (`linked_by` says so)."""
+    if finding.get("principal_arn") or finding.get("access_key_id"):
+        return finding
+    launched = set((story.get("run_instances") or {}).get("instances") or [])
+    instances = set((finding.get("entities") or {}).get("instances") or [])
+    if not instances & launched:
+        return finding
+    keys = story.get("access_keys") or []
+    return {
+        **finding,
+        "principal_arn": story.get("principal_arn"),
+        "access_key_id": keys[0] if len(keys) == 1 else None,
+        "linked_by": "launched the instance",
+    }
+
+
+def _billing_detections() -> set[str]:
+    """Detections that read the bill: their times are usage hours, not moments."""
+    from ..catalog import catalog
+
+    return {q.id for q in catalog().values() if q.sources and q.sources[0] == "billing"}
+
+
 def findings_table(findings: Sequence[dict[str, Any]]) -> str:
-    rows = [
-        {
-            **f,
-            "first_seen": fmt_time(f.get("first_seen")),
-            "principal_arn": (f.get("principal_arn") or "").split(":", 5)[-1] or None,
+    """Findings by time; a billing finding's time is its usage hour, placed at the hour's end
+    (the spend is known once the hour is billed) and shown as the hour it is."""
+    from datetime import timedelta
+
+    hourly = _billing_detections()
+    rows = []
+    for f in findings:
+        start = parse_time(f.get("first_seen")) if f.get("first_seen") else None
+        when, order = fmt_time(start), start
+        if start is not None and f.get("detection") in hourly:
+            when = f"{fmt_time(start)[:-7]}–{(start + timedelta(hours=1)):%H:%M} UTC (billing hour)"
+            order = start + timedelta(hours=1)
+        principal = (f.get("principal_arn") or "").split(":", 5)[-1] or None
+        if principal and f.get("linked_by"):
+            principal += " (launched the instance)"
+        rows.append(
+            {
+                **f,
+                "first_seen": when,
+                "_order": order,
+                "principal_arn": principal,
+                "tactic": " → ".join(
+                    str(t).replace("_", " ") for t in (f.get("tactics") or [f.get("tactic")]) if t
+                ),
+                "detection": str(f.get("detection") or ""),
+                "instances": (f.get("entities") or {}).get("instances") or [],
+            }
+        )
+    rows.sort(key=lambda r: (r["_order"] is None, r["_order"] or 0))
+    if not rows:
+        return table(rows, FINDING_COLUMNS)
+    head = "".join(f'<th class="c-{k}">{html.escape(h)}</th>' for k, h in FINDING_COLUMNS)
+    body = []
+    for r in rows:
+        ids = [v for v in (r.get("access_key_id"), r.get("source_ip")) if v]
+        cells = {
+            "first_seen": cell(r["first_seen"]),
+            "severity": esc(r.get("severity")),
+            "finding": f"<strong>{esc(r['detection'])}</strong><br>{esc(r.get('title'))}",
+            "tactic": esc(r["tactic"]),
+            # a long role-session ARN may wrap; a key or an address never does
+            "who": "<br>".join(
+                ([esc(r["principal_arn"])] if r.get("principal_arn") else [])
+                + ([_lines(ids, 2)] if ids else [])
+            ),
+            "instances": _lines(r["instances"]),
+            "count": esc(r.get("count")),
+            "regions": _regions(r.get("regions") or []),
         }
-        for f in findings
-    ]
-    return table(rows, FINDING_COLUMNS, "findings")
+        body.append(
+            "<tr>" + "".join(f'<td class="c-{k}">{cells[k]}</td>' for k, _ in FINDING_COLUMNS) + "</tr>"
+        )
+    return (
+        f'<div class="scroll"><table class="findings"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def still_running_table(instances: Sequence[str], lifetimes: pl.DataFrame) -> str:
@@ -209,7 +321,7 @@ def still_running_table(instances: Sequence[str], lifetimes: pl.DataFrame) -> st
             ("instance", "instance"),
             ("region", "region"),
             ("instance_type", "type"),
-            ("launched", "launched (UTC)"),
+            ("launched", "launched"),
             ("source_ip", "launched from"),
         ],
         "compact",
@@ -228,6 +340,30 @@ def cost_table(story: dict[str, Any]) -> str:
     return table(rows, [("region", "region"), ("cost", "incident cost")], "compact")
 
 
+def with_gap_times(story: dict[str, Any], lifetimes: pl.DataFrame) -> dict[str, Any]:
+    """The story with each flow-log gap given its real span: from the first launch of the
+    region's instances (nothing could be logged before they existed) to their last
+    termination, or the end of the evidence while one still runs."""
+    cov = story.get("coverage") or {}
+    gaps = cov.get("gaps") or []
+    if not gaps or lifetimes.is_empty():
+        return story
+    end = cov.get("to")
+    spans: dict[str, tuple[Any, Any]] = {}
+    for row in lifetimes.iter_rows(named=True):
+        stop = row.get("terminated") or parse_time(end)
+        start0, stop0 = spans.get(row["region"], (row["launched"], stop))
+        spans[row["region"]] = (min(start0, row["launched"]), max(stop0, stop) if stop0 and stop else None)
+    filled = []
+    for gap in gaps:
+        gap = dict(gap)
+        if "flow" in str(gap.get("kind")) and gap.get("region") in spans and not gap.get("from"):
+            start, stop = spans[gap["region"]]
+            gap["from"], gap["to"] = iso(start), iso(stop)
+        filled.append(gap)
+    return {**story, "coverage": {**cov, "gaps": filled}}
+
+
 def coverage_tables(story: dict[str, Any]) -> str:
     cov = story.get("coverage") or {}
     sources = cov.get("sources") or {}
@@ -235,6 +371,12 @@ def coverage_tables(story: dict[str, Any]) -> str:
     for name, info in sources.items():
         row = {"source": name}
         row.update(info if isinstance(info, dict) else {"records": info})
+        for k in ("from", "to"):
+            if k in row:
+                row[k] = fmt_time(row[k])
+        for k in ("records", "files"):
+            if isinstance(row.get(k), int):
+                row[k] = f"{row[k]:,}"
         rows.append(row)
     keys = [k for k in ("records", "files", "from", "to") if any(k in r for r in rows)]
     extra = sorted({k for r in rows for k in r} - {"source", *keys})

@@ -89,7 +89,8 @@ _FINDING_ACTORS = {"health": "AWS Health", "guardduty": "AWS GuardDuty"}
 
 
 def _finding_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
-    """AWS Health notices and GuardDuty findings the story names, as AWS's response."""
+    """AWS Health notices and GuardDuty findings the story names, in their own lane (what AWS
+    reported, beside aws_response: what AWS did)."""
     rows = []
     for event in story.get("health_events") or []:
         source = str(event.get("source") or "")
@@ -97,7 +98,7 @@ def _finding_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "time": parse_time(event.get("first_seen")),
                 "source": "findings",
-                "phase": "aws_response",
+                "phase": "aws_findings",  # a lane of its own: the phase table counts calls
                 "actor": _FINDING_ACTORS.get(source, f"AWS {source}".strip()),
                 "action": event.get("type"),
                 "target": event.get("access_key_id") or event.get("instance_id"),

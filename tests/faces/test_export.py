@@ -109,5 +109,6 @@ def test_demo_writes_the_sample_report(tmp_path: Path, ground_truth: dict) -> No
     )
     assert all(i in result.output for i in ground_truth["still_running"])
     text = page.read_text(encoding="utf-8")
-    assert ground_truth["first_use"]["time"] in text
+    # the page's one time format: `2026-11-16 02:51:43 UTC`
+    assert ground_truth["first_use"]["time"].replace("T", " ").replace("Z", " UTC") in text
     assert "Budget replay" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import polars as pl
@@ -36,7 +37,7 @@ def test_timeline_draws_each_intrusion_event_once_and_its_denials_apart(
 ) -> None:
     fig = plots.attack_timeline(timeline, story)
     lanes = fig.layout.meta["lanes"]
-    response = {lanes.index("aws_response"), lanes.index("containment")}
+    response = {lanes.index(lane) for lane in ("aws_response", "aws_findings", "containment")}
     intrusion = [(t.name, y) for t in fig.data for y in t.y if y not in response]
     assert len(intrusion) == ground_truth["intrusion_events"] == 127
     assert sum(1 for name, _ in intrusion if name == "denied") == ground_truth["intrusion_denied"]
@@ -113,8 +114,14 @@ def test_run_instances_heatmap_lights_every_attempted_region_at_once(
         e=end,
     )
     assert sum(v for row in heat.z for v in row if v) == independent.height
-    burst = heat.x.index("2026-11-16 02:55:00")
+    burst = list(heat.customdata[0]).index("2026-11-16 02:55:00")  # columns named by their start
     assert sum(1 for row in heat.z if row[burst]) >= 16  # a miner's burst: one column, all rows
+    # every five-minute bucket is a column of its own (quiet ones blank, never a stretched cell)
+    starts = [dt.datetime.fromisoformat(t) for t in heat.customdata[0]]
+    assert {(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)} == {300}
+    assert sum(1 for i in range(len(starts)) if not any(row[i] for row in heat.z)) > 0
+    # whole counts, whole ticks
+    assert heat.colorbar.tickformat == "d" and heat.colorbar.dtick >= 1 and heat.zmin == 0
 
 
 def test_writes_heatmap_shows_the_regions_the_account_never_used(
@@ -148,7 +155,7 @@ def test_flow_volume_of_a_still_running_instance_shows_its_pool_until_the_export
     instance = ground_truth["still_running"][0]
     flows = frames.instance_flows(sample, instance)
     fig = plots.flow_volume(flows, marks={"first use": ground_truth["first_use"]["time"]})
-    pool = [t for t in fig.data if int(t.name.rsplit(":", 1)[1]) in MINER_PORTS]
+    pool = [t for t in fig.data if int(re.search(r":(\d+)", t.name).group(1)) in MINER_PORTS]
     assert len(pool) == 1
     assert max(pool[0].x) >= "2026-11-16 11:50:00"  # still mining when the evidence ends
     total = sample.sql("SELECT sum(bytes)::BIGINT AS b FROM vpc_flows WHERE instance_id = $i", i=instance)[
@@ -156,6 +163,30 @@ def test_flow_volume_of_a_still_running_instance_shows_its_pool_until_the_export
     ][0]
     assert sum(sum(t.y) for t in fig.data) == total
     assert fig.layout.yaxis.type == "log"
+
+
+def test_flow_legend_names_the_intruder_by_address_and_the_service_port(
+    sample: forensics.Case, story: dict, ground_truth: dict
+) -> None:
+    instance = ground_truth["still_running"][0]
+    fig = plots.flow_volume(
+        frames.instance_flows(sample, instance),
+        roles={ip: "the intruder" for ip in ground_truth["attacker_ips"]},
+    )
+    ssh = [t.name for t in fig.data if t.name.split(":")[0] in ground_truth["attacker_ips"]]
+    assert ssh and all(name.split(" ")[0].endswith(":22") for name in ssh), ssh
+    assert all("(the intruder)" in name for name in ssh)
+
+
+def test_the_aws_response_lane_counts_what_the_phase_table_counts(
+    timeline: pl.DataFrame, story: dict, ground_truth: dict
+) -> None:
+    fig = plots.attack_timeline(timeline, story)
+    lanes = fig.layout.meta["lanes"]
+    drawn = sum(1 for t in fig.data for y in t.y if lanes[y] == "aws_response")
+    table = next(p["events"] for p in story["phases"] if p["phase"] == "aws_response")
+    assert drawn == table == ground_truth["counts"]["cloudtrail_events"]["aws_response"]
+    assert "_" not in "".join(fig.layout.yaxis.ticktext)  # lanes read as words
 
 
 def test_flows_of_an_instance_logged_without_instance_ids_are_found_by_its_interface(
