@@ -154,11 +154,18 @@ def _load_catalog(root: str) -> dict[str, Query]:
         if q.id in out:
             raise ForensicsError(f"duplicate query id {q.id!r}", path=str(path))
         out[q.id] = q
+    if (Path(root) / "rules").is_dir():  # single-event rules (forensics.rules), one entry each
+        from .rules import as_queries
+
+        for rid, q in as_queries().items():
+            if rid in out:
+                raise ForensicsError(f"rule id {rid!r} is also a query id", path=q.path)
+            out[rid] = q
     return out
 
 
 def catalog() -> dict[str, Query]:
-    """All canned queries by id."""
+    """All canned queries and single-event rules by id."""
     return dict(_load_catalog(str(queries_dir())))
 
 
