@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .attack import names as attack_names
 from .errors import ForensicsError, ParameterError, UnknownQueryError
 
 _HEADER = re.compile(r"^\s*/\*\s*---\s*\n(.*?)\n\s*---\s*\*/", re.S)
@@ -100,6 +101,8 @@ class Query:
             "tactic": self.tactic,
             "tactics": list(self.tactics),
             "attack": list(self.attack),
+            "attack_names": attack_names(self.attack),
+            "rule": bool(self.meta.get("rule")),
             "severity": self.severity,
             "params": {p.name: {"type": p.type, "default": p.default} for p in self.params},
             "description": self.description,

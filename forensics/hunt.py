@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .attack import names as attack_names
 from .catalog import Query
 from .errors import ForensicsError, ParameterError
 
@@ -170,6 +171,7 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "tactic": tactic,
         "tactics": _tactics(q, rows, tactic),
         "attack": list(q.attack),
+        "attack_names": attack_names(q.attack),
         "principal_arn": first.get("principal_arn"),
         "access_key_id": first.get("access_key_id"),
         "source_ip": first.get("source_ip"),
