@@ -18,7 +18,7 @@ WHERE bucket IS NOT NULL;
 -- is written (a 12-digit account in an ARN, an "AWS" principal, an "Account" field).
 CREATE OR REPLACE TEMP MACRO names_foreign_account(req, acct) AS
     regexp_matches(replace(coalesce(req, ''), coalesce(acct, '-'), ''),
-                   '(arn:aws[a-z-]*:[a-z0-9-]*::[0-9]{12}:|"(AWS|Account|account|principal|Principal)"\s*:\s*"[0-9]{12}")');
+                   '(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:[0-9]{12}:|"(AWS|Account|account|principal|Principal)"\s*:\s*"[0-9]{12}")');
 
 -- A policy document written into a request that grants to everyone: a Principal of "*" or
 -- {"AWS": "*"} in an Allow statement.

@@ -35,7 +35,7 @@ def test_the_catalogue_holds_the_rule_families_of_issue_13() -> None:
     families = {r.family for r in RULES.values()}
     wanted = {"s3", "kms", "rds", "network", "detection_services", "identity", "execution", "data_access"}
     assert wanted <= families
-    assert len(RULES) >= 70
+    assert len(RULES) >= 77
     queries = catalog.catalog()
     assert set(RULES) <= set(queries) and all(queries[r].meta.get("rule") for r in RULES)
 
