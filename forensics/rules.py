@@ -18,7 +18,8 @@ as data so that the whole set costs one pass over the evidence, not one per rule
                                              # count too, at low severity
         where: SQL predicate over the cloudtrail row (`req`: request_parameters as text,
                `acct`: the account the resource belongs to)
-        resource: SQL expression naming what was touched (optional)
+        resource: SQL expression naming what was touched (default: the request's usual naming
+                  parameter, `default_resource`)
         description: ...
         falsepositives: [...]
         tests: [fixture cases, as in <id>.tests.yaml: records that fire, near misses that do not]
@@ -66,6 +67,19 @@ DEFAULT_RESOURCE = (
     "roleName", "userName", "groupName", "name", "ruleName", "alarmNames", "detectorId",
     "networkAclId", "routeTableId", "vpcPeeringConnectionId", "internetGatewayId", "instanceId",
     "projectName", "secretId", "domainName", "cluster", "webACLArn", "resourceArn", "arn",
+)  # fmt: skip
+
+
+# The cloudtrail columns a rule's expressions may use: all but the whole record (`raw`) and the
+# envelope, which would cost the scan their decompression for every row group the gate touches.
+COLUMNS = (
+    "event_time", "event_id", "event_name", "event_source", "aws_region", "source_ip",
+    "source_is_ip", "user_agent", "principal_type", "principal_arn", "principal_id", "account_id",
+    "user_name", "access_key_id", "session_issuer_arn", "session_issuer_type", "session_name",
+    "mfa_authenticated", "ec2_role_delivery", "invoked_by", "error_code", "error_message", "outcome",
+    "read_only", "event_type", "event_category", "recipient_account_id", "vpc_endpoint_id",
+    "instance_ids", "instance_type", "target_user_name", "policy_arn", "created_access_key_id",
+    "request_parameters", "response_elements",
 )  # fmt: skip
 
 
@@ -190,10 +204,12 @@ def _lit(text: str) -> str:
 
 
 def _resource(rule: Rule) -> str:
-    if rule.resource:
-        return rule.resource
-    parts = ", ".join(f"json_extract_string(request_parameters, '$.{k}')" for k in DEFAULT_RESOURCE)
-    return f"coalesce({parts}, event_name)"
+    return rule.resource or "default_resource"
+
+
+def _default_resource() -> str:
+    parts = ", ".join(f"json_extract_string(c.request_parameters, '$.{k}')" for k in DEFAULT_RESOURCE)
+    return f"coalesce({parts}, c.event_name)"
 
 
 def _severity(rule: Rule) -> str:
@@ -229,12 +245,14 @@ def compile_rules(rules: list[Rule]) -> str:
         {values}
 ),
 gated AS (   -- the one scan: only the calls some rule names, made by principals
-    SELECT c.*, api_of(c.event_source, c.event_name) AS api,
+    SELECT {", ".join("c." + col for col in COLUMNS)},
+           api_of(c.event_source, c.event_name) AS api,
            CAST(c.request_parameters AS VARCHAR) AS req,
            CAST(c.response_elements AS VARCHAR) AS resp,
            resource_account(c.recipient_account_id, c.account_id) AS acct,
            identity_account(c.account_id, c.principal_arn, c.recipient_account_id) AS id_acct,
-           actor_of(c.session_issuer_arn, c.principal_arn) AS actor
+           actor_of(c.session_issuer_arn, c.principal_arn) AS actor,
+           {_default_resource()} AS default_resource
     FROM cloudtrail c
     WHERE c.event_source IN ({", ".join(map(_lit, sources))})
       AND c.event_name IN ({", ".join(map(_lit, names))})
