@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .attack import names as attack_names
 from .errors import ForensicsError, ParameterError, UnknownQueryError
 
 _HEADER = re.compile(r"^\s*/\*\s*---\s*\n(.*?)\n\s*---\s*\*/", re.S)
@@ -100,6 +101,8 @@ class Query:
             "tactic": self.tactic,
             "tactics": list(self.tactics),
             "attack": list(self.attack),
+            "attack_names": attack_names(self.attack),
+            "rule": bool(self.meta.get("rule")),
             "severity": self.severity,
             "params": {p.name: {"type": p.type, "default": p.default} for p in self.params},
             "description": self.description,
@@ -154,11 +157,18 @@ def _load_catalog(root: str) -> dict[str, Query]:
         if q.id in out:
             raise ForensicsError(f"duplicate query id {q.id!r}", path=str(path))
         out[q.id] = q
+    if (Path(root) / "rules").is_dir():  # single-event rules (forensics.rules), one entry each
+        from .rules import as_queries
+
+        for rid, q in as_queries().items():
+            if rid in out:
+                raise ForensicsError(f"rule id {rid!r} is also a query id", path=q.path)
+            out[rid] = q
     return out
 
 
 def catalog() -> dict[str, Query]:
-    """All canned queries by id."""
+    """All canned queries and single-event rules by id."""
     return dict(_load_catalog(str(queries_dir())))
 
 

@@ -315,7 +315,12 @@ def _text(value: Any) -> str:
 
 
 def load_suite(sql_path: str | Path) -> dict[str, Any]:
-    """The `<id>.tests.yaml` beside a query file (empty when missing)."""
+    """The `<id>.tests.yaml` beside a query file (empty when missing); for a rule
+    (`queries/rules/<family>.yaml#<id>`) its own `tests:` with the family's actors and defaults."""
+    if "#" in str(sql_path):
+        from .rules import suite
+
+        return suite(str(sql_path).rsplit("#", 1)[1])
     path = Path(sql_path).with_suffix(".tests.yaml")
     if not path.exists():
         return {}

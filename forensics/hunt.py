@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .attack import names as attack_names
 from .catalog import Query
 from .errors import ForensicsError, ParameterError
 
@@ -78,8 +79,12 @@ def run_hunt(
     wanted = set(only) if only is not None else None
     findings: list[dict[str, Any]] = []
     case.cache_shared_views()  # most detections read the same case-wide definitions
-    for q in detections(case):
-        if wanted is not None and q.id not in wanted:
+    chosen = [q for q in detections(case) if wanted is None or q.id in wanted]
+    rules = [q for q in chosen if q.meta.get("rule")]
+    if rules:  # every single-event rule in one scan, its rows folded per rule
+        findings.extend(_rule_findings(case, rules, start, end, report))
+    for q in chosen:
+        if q.meta.get("rule"):
             continue
         names = {p.name for p in q.params}
         params = {k: v for k, v in (("from_time", start), ("to_time", end)) if k in names and v is not None}
@@ -91,6 +96,28 @@ def run_hunt(
         findings.extend(fold(q, rows))
     findings.sort(key=lambda f: (f["first_seen"] or "", -SEVERITY_RANK.get(f["severity"], 0), f["detection"]))
     return findings
+
+
+def _rule_findings(
+    case: Case, rules: list[Query], start: Any, end: Any, report: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    from .rules import compile_rules, load_rules
+
+    every = load_rules()
+    sql = compile_rules([every[q.id] for q in rules])
+    params = {"from_time": start, "to_time": end}
+    try:
+        rows = case.sql(sql, **params).to_dicts()
+    except ForensicsError as exc:
+        report(f"hunt: rules: {exc}")
+        return []
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_rule.setdefault(row["detection"], []).append(row)
+    out = []
+    for q in rules:
+        out.extend(fold(q, by_rule.get(q.id, [])))
+    return out
 
 
 def fold(q: Query, rows: list[dict[str, Any]], gap_hours: float = 12) -> list[dict[str, Any]]:
@@ -137,12 +164,14 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
     tactic = worst.get("tactic") or q.tactic
     finding: dict[str, Any] = {
         "detection": q.id,
+        "account_id": first.get("account_id"),
         "source": source,
         "title": title,
         "severity": worst.get("severity") or q.severity,
         "tactic": tactic,
         "tactics": _tactics(q, rows, tactic),
         "attack": list(q.attack),
+        "attack_names": attack_names(q.attack),
         "principal_arn": first.get("principal_arn"),
         "access_key_id": first.get("access_key_id"),
         "source_ip": first.get("source_ip"),

@@ -60,11 +60,13 @@ def print_load_report(report: LoadReport) -> None:
 
 def print_catalog(items: list[dict]) -> None:
     table = Table(title="Canned queries")
-    for col in ("id", "kind", "tactic", "severity", "title"):
-        table.add_column(col)
+    for col in ("id", "kind", "tactic", "severity", "title", "attack"):
+        table.add_column(col, no_wrap=col == "id")
     for q in items:
-        table.add_row(q["id"], q["kind"], q["tactic"] or "", q["severity"] or "", q["title"])
-    Console(file=sys.stdout).print(table)
+        kind = "rule" if q.get("rule") else q["kind"]
+        attack = "\n".join(q.get("attack_names") or q.get("attack") or [])
+        table.add_row(q["id"], kind, q["tactic"] or "", q["severity"] or "", q["title"], attack)
+    Console(file=sys.stdout, width=220).print(table)
 
 
 def print_frame(df: pl.DataFrame, title: str | None = None) -> None:

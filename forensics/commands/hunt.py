@@ -62,6 +62,8 @@ def print_findings(findings: list[dict[str, Any]]) -> None:
             what += " (" + ", ".join(f"{k} {v}" for k, v in f["outcomes"].items()) + ")"
         if f.get("cost") is not None:
             what += f" cost {f['cost']} {f.get('currency') or ''}".rstrip()
+        if f.get("attack_names"):  # the techniques by name: `T1562.008 Impair Defenses: ...`
+            what += " [" + "; ".join(n.rsplit(" (", 1)[0] for n in f["attack_names"]) + "]"
         table.add_row(
             (f.get("first_seen") or "").replace("T", " "),
             f"[{_STYLE.get(f['severity'], '')}]{f['severity']}[/]",

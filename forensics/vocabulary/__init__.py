@@ -28,6 +28,7 @@ FILES = (
     "findings.sql",
     "billing.sql",
     "flows.sql",
+    "rules.sql",
 )
 
 

@@ -4,7 +4,7 @@ title: Compute launched (or attempted) across many regions in a short window
 kind: detection
 sources: [cloudtrail]
 tactic: impact
-attack: [TA0040:T1496, TA0002:T1578.002]
+attack: [TA0040:T1496, TA0005:T1578.002]
 severity: high
 params:
   gap_minutes: {type: INTEGER, default: 15, description: a pause this long ends a wave}
