@@ -325,7 +325,7 @@ def query(
     df = run(work)
     if fmt == "timesketch" and "time" not in df.columns:
         fail(f"query {q.id!r} has no time column: --format timesketch needs a timeline query")
-    if limit is None and fmt == "table" and out is None and sys.stdout.isatty():
+    if limit is None and fmt == "table" and out is None and output.stdout_is_terminal():
         limit = output.TERMINAL_LIMIT
     total = df.height
     if limit:

@@ -42,6 +42,11 @@ TERMINAL_LIMIT = 50
 err = Console(stderr=True)
 
 
+def stdout_is_terminal() -> bool:
+    """Whether a person is reading stdout (the default --limit applies only then)."""
+    return sys.stdout.isatty()
+
+
 # -- the one place where text is rendered ---------------------------------------------------------
 def cell(value: Any) -> str:
     """A value as text for a person (table cell, Markdown, summary line): times in the one human
@@ -99,7 +104,7 @@ def progress(enabled: bool = True) -> Iterator:
 
 def _console(width: int = 200) -> Console:
     """stdout; on a terminal its own width, in a pipe or file a wide one (no folded rows)."""
-    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else width)
+    return Console(file=sys.stdout, width=None if stdout_is_terminal() else width)
 
 
 # -- load, queries ------------------------------------------------------------------------------------
@@ -289,7 +294,8 @@ def timesketch_event(
 
 
 def _entities_in(*texts: Any) -> dict[str, str]:
-    """The access key, instance and address a timeline row names in its text columns."""
+    """The principal, access key, instance and address (the first one, either direction) a
+    timeline row names in its text columns."""
     found: dict[str, str] = {}
     for text in texts:
         if not text:
@@ -297,7 +303,7 @@ def _entities_in(*texts: Any) -> dict[str, str]:
         text = str(text)
         if text.startswith(("arn:aws:iam::", "arn:aws:sts::")):
             found.setdefault("principal_arn", text)
-        for name, pattern in (("access_key_id", _KEY), ("instance_id", _INSTANCE), ("source_ip", _IPV4)):
+        for name, pattern in (("access_key_id", _KEY), ("instance_id", _INSTANCE), ("address", _IPV4)):
             m = pattern.search(text)
             if m:
                 found.setdefault(name, m.group(1))
