@@ -12,6 +12,7 @@ With --format json, stdout holds one JSON document carrying `schema_version` and
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,17 @@ ResponderOpt = Annotated[
 ]
 
 
+class _StderrLines(logging.Handler):
+    """Library warnings as `forensics: ...` lines on whatever stderr is now."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(logging.Formatter("forensics: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(self.format(record), err=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"forensics {__version__}")
@@ -99,6 +111,10 @@ def _root(
     ] = False,
 ) -> None:
     """Investigate AWS security incidents from exported evidence, in one DuckDB case file."""
+    # The library logs and never prints; the CLI shows its warnings as `forensics: ...` lines.
+    logger = logging.getLogger("forensics")
+    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
+        logger.addHandler(_StderrLines())
 
 
 # -- shared helpers for the verbs -----------------------------------------------------------------

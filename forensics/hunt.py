@@ -8,8 +8,8 @@ each, with `source` saying where they came from. The JSON shape is DESIGN.md's `
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -21,6 +21,7 @@ from .errors import ForensicsError, ParameterError
 if TYPE_CHECKING:
     from .case import Case
 
+log = logging.getLogger(__name__)
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 _INSTANCE = re.compile(r"^i-[0-9a-fA-F]{8,17}$")
 # Detections over the findings table keep their origin as the finding's source.
@@ -71,12 +72,13 @@ def run_hunt(
     """Run every detection (optionally within from/to) and return findings sorted by first_seen.
 
     A detection that fails in the engine does not stop the hunt: the others still run, and the
-    failure is reported through `on_problem` (stderr by default), naming the query.
+    failure is reported through `on_problem` (by default a warning on the `forensics.hunt`
+    logger), naming the query.
     """
     start, end = parse_time(from_time), parse_time(to_time)
     if start and end and start > end:
         raise ParameterError("--from is after --to")
-    report = on_problem or (lambda line: print(f"forensics: {line}", file=sys.stderr))
+    report = on_problem or log.warning
     wanted = set(only) if only is not None else None
     findings: list[dict[str, Any]] = []
     case.cache_shared_views()  # most detections read the same case-wide definitions
