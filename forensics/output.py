@@ -107,6 +107,11 @@ def _console(width: int = 200) -> Console:
     return Console(file=sys.stdout, width=None if stdout_is_terminal() else width)
 
 
+def _add_row(table: Table, *values: Any) -> None:
+    """A table row whose text is shown as it is: evidence text is never read as rich markup."""
+    table.add_row(*(Text(v) if isinstance(v, str) else v for v in values))
+
+
 # -- load, queries ------------------------------------------------------------------------------------
 def print_load_report(report: LoadReport) -> None:
     """What a load did. Files already in the case say so ("already loaded"), apart from the
@@ -120,8 +125,10 @@ def print_load_report(report: LoadReport) -> None:
         for col in ("source", "files", "read", "loaded", "duplicates", "rejected"):
             table.add_column(col, justify="right" if col != "source" else "left")
         for source, agg in sorted(sub.by_source().items()):
-            table.add_row(
-                cell(source), *(str(agg[k]) for k in ("files", "read", "loaded", "duplicates", "rejected"))
+            _add_row(
+                table,
+                cell(source),
+                *(str(agg[k]) for k in ("files", "read", "loaded", "duplicates", "rejected")),
             )
         out.print(table)
         out.print(
@@ -134,9 +141,9 @@ def print_load_report(report: LoadReport) -> None:
             reasons[_skip_reason(f.status, f.detail)] = reasons.get(_skip_reason(f.status, f.detail), 0) + 1
         detail = "; ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
         if not read_files:
-            out.print(f"already loaded: nothing new to read ({detail})")
+            out.print(f"already loaded: nothing new to read ({detail})", markup=False)
         else:
-            out.print(f"skipped: {detail}")
+            out.print(f"skipped: {detail}", markup=False)
     if not report.files:
         out.print("no evidence files found at the given paths")
 
@@ -152,7 +159,8 @@ def print_catalog(items: list[dict]) -> None:
     for col in ("id", "kind", "tactic", "severity", "params", "title"):
         table.add_column(col)
     for q in items:
-        table.add_row(
+        _add_row(
+            table,
             cell(q["id"]),
             cell(q["kind"]),
             cell(q["tactic"]),
@@ -457,7 +465,8 @@ def findings_table(findings: list[dict[str, Any]], title: str) -> Table:
         if not principal and ents.get("instances"):
             principal = regions_text(ents["instances"], 2)
         severity = cell(f.get("severity"))
-        table.add_row(
+        _add_row(
+            table,
             format_time(f.get("first_seen"), missing=""),
             Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
             cell(f.get("tactic")),
@@ -479,7 +488,7 @@ def print_findings(findings: list[dict[str, Any]], severity_line: str) -> None:
         out.print("No findings.")
         return
     out.print(findings_table(findings, f"Hunt: {len(findings)} findings"))
-    out.print(severity_line)
+    out.print(severity_line, markup=False)
 
 
 def print_hunt_summary(findings: list[dict], limit: int = 20) -> None:
@@ -570,7 +579,7 @@ def print_story_summary(story: dict) -> None:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for name, value in lines:
-        table.add_row(name, value)
+        _add_row(table, name, value)
     _console(160).print(table)
 
 

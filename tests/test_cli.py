@@ -412,3 +412,25 @@ def test_query_exports_a_timeline_for_timesketch(sample_case, ground_truth, tmp_
         "query", "access_key_first_seen", "--case", str(sample_case), "--format", "timesketch"
     )
     assert not_timeline.exit_code == 2
+
+
+def test_report_without_an_indicator_takes_the_hunts_top_one_and_says_which(
+    sample_case, ground_truth, tmp_path
+):
+    out = tmp_path / "report.html"
+    done = run("report", "--case", str(sample_case), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"--access-key {ground_truth['leaked_access_key']}" in done.stderr
+    assert out.is_file() and ground_truth["leaked_access_key"] in out.read_text(encoding="utf-8")
+
+
+def test_evidence_text_is_never_read_as_table_markup(capsys) -> None:
+    finding = {
+        "detection": "x", "source": "query", "title": "[bold red]pwn[/]", "severity": "high",
+        "tactic": "impact", "principal_arn": "arn:aws:iam::123456789012:user/[b]eve[/b]",
+        "access_key_id": None, "source_ip": None, "entities": {}, "count": 1, "regions": [],
+        "first_seen": "2026-11-16T02:51:43Z",
+    }  # fmt: skip
+    output.print_findings([finding], "1 high")
+    shown = capsys.readouterr().out
+    assert "[bold red]pwn[/]" in shown and "user/[b]eve[/b]" in shown
