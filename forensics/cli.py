@@ -111,10 +111,6 @@ def _root(
     ] = False,
 ) -> None:
     """Investigate AWS security incidents from exported evidence, in one DuckDB case file."""
-    # The library logs and never prints; the CLI shows its warnings as `forensics: ...` lines.
-    logger = logging.getLogger("forensics")
-    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
-        logger.addHandler(_StderrLines())
 
 
 # -- shared helpers for the verbs -----------------------------------------------------------------
@@ -362,6 +358,11 @@ except ImportError:  # pragma: no cover - older typer on click
 
 def main() -> None:
     """Console-script entry point: usage errors and library errors become one line on stderr."""
+    # The library logs and never prints; the program shows its warnings as `forensics: ...` lines
+    # (only here: a notebook or test that imports the CLI keeps its own logging).
+    logger = logging.getLogger("forensics")
+    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
+        logger.addHandler(_StderrLines())
     try:
         status = app(prog_name="forensics", standalone_mode=False)
     except _NoArgsIsHelp as exc:
