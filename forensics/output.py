@@ -127,7 +127,7 @@ def print_load_report(report: LoadReport) -> None:
         for source, agg in sorted(sub.by_source().items()):
             _add_row(
                 table,
-                cell(source),
+                "unrecognised" if source in ("", "unknown") else cell(source),
                 *(str(agg[k]) for k in ("files", "read", "loaded", "duplicates", "rejected")),
             )
         out.print(table)
