@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from .schema import create_tables, outdated_tables, upgrade
 if TYPE_CHECKING:  # polars loads on first query: a load does not need it
     import polars as pl
 
+log = logging.getLogger(__name__)
 _LOCK = re.compile(r"Could not set lock on file|Conflicting lock", re.I)
 _PID = re.compile(r"PID (\d+)")
 
@@ -99,14 +100,15 @@ class Case:
         """Load evidence files and folders (recursively); return the per-file load report.
 
         Problems (bad files, unparseable records) go to the `rejects` table and, one line each,
-        to `on_problem` (stderr by default). Files already in the case are not read again.
+        to `on_problem` (by default a warning on the `forensics.case` logger). Files already in
+        the case are not read again.
         """
         if self.read_only:
             raise ForensicsError("case is open read-only; open it read-write to load", path=str(self.path))
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if on_problem is None:
-            on_problem = lambda line: print(line, file=sys.stderr)  # noqa: E731
+            on_problem = log.warning
         self._forget_analysis()  # what it cached describes the evidence before this load
         try:
             own = [self.path, Path(f"{self.path}.wal")]

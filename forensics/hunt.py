@@ -8,8 +8,8 @@ each, with `source` saying where they came from. The JSON shape is DESIGN.md's `
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -22,11 +22,14 @@ from .errors import ForensicsError, ParameterError
 if TYPE_CHECKING:
     from .case import Case
 
+log = logging.getLogger(__name__)
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 _INSTANCE = re.compile(r"^i-[0-9a-fA-F]{8,17}$")
 # Detections over the findings table keep their origin as the finding's source.
 _FINDING_SOURCES = {"guardduty_findings": "guardduty", "health_risk_events": "health"}
 _COUNT_COLUMNS = ("events", "flows", "count")
+# A finding lists at most this many event ids; `event_ids_total` says how many there are.
+EVENT_IDS_LIMIT = 1000
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -70,12 +73,13 @@ def run_hunt(
     """Run every detection (optionally within from/to) and return findings sorted by first_seen.
 
     A detection that fails in the engine does not stop the hunt: the others still run, and the
-    failure is reported through `on_problem` (stderr by default), naming the query.
+    failure is reported through `on_problem` (by default a warning on the `forensics.hunt`
+    logger), naming the query.
     """
     start, end = parse_time(from_time), parse_time(to_time)
     if start and end and start > end:
         raise ParameterError("--from is after --to")
-    report = on_problem or (lambda line: print(f"forensics: {line}", file=sys.stderr))
+    report = on_problem or log.warning
     wanted = set(only) if only is not None else None
     findings: list[dict[str, Any]] = []
     case.cache_shared_views()  # most detections read the same case-wide definitions
@@ -163,8 +167,8 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
     count = sum(int(r.get(count_col) or 0) for r in rows) if count_col else len(rows)
     tactic = worst.get("tactic") or q.tactic
     finding: dict[str, Any] = {
+        "account_id": _account_of(rows),
         "detection": q.id,
-        "account_id": first.get("account_id"),
         "source": source,
         "title": title,
         "severity": worst.get("severity") or q.severity,
@@ -181,8 +185,21 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "count": count,
         "regions": sorted({str(r["region"]) for r in rows if r.get("region")}),
     }
+    if any("baseline_hours" in r for r in rows):  # history matters: how much there was at first
+        finding["baseline_hours"] = first.get("baseline_hours")
     finding.update(_extras(q, rows))
     return finding
+
+
+def _account_of(rows: list[dict[str, Any]]) -> str | None:
+    """The account the finding's first row names (its own column, else the principal's ARN)."""
+    for r in sorted(rows, key=lambda r: _ts(r.get("event_time"))):
+        if r.get("account_id"):
+            return str(r["account_id"])
+        arn = str(r.get("principal_arn") or "")
+        if arn.startswith("arn:") and len(parts := arn.split(":")) > 4 and parts[4].isdigit():
+            return parts[4]
+    return None
 
 
 def _tactics(q: Query, rows: list[dict[str, Any]], primary: str | None) -> list[str]:
@@ -219,7 +236,16 @@ def _entities(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def _extras(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What a detection says beyond the shared columns, summed up for the finding."""
-    out: dict[str, Any] = {"event_ids": [str(r["event_id"]) for r in rows if r.get("event_id")][:50]}
+    ids = list(
+        dict.fromkeys(
+            str(i)
+            for r in rows
+            for i in (r["event_ids"] if r.get("event_ids") is not None else [r.get("event_id")])
+            if i
+        )
+    )
+    # every event id the detection names (a burst of 34 events carries 34), up to a stated limit
+    out: dict[str, Any] = {"event_ids": ids[:EVENT_IDS_LIMIT], "event_ids_total": len(ids)}
     outcomes = Counter(str(r["outcome"]) for r in rows if r.get("outcome"))
     if outcomes:
         out["outcomes"] = dict(sorted(outcomes.items()))

@@ -1,65 +1,79 @@
-"""One way to write a moment and one way to write a span, for every face (report, notebooks,
-CLI tables): `2026-11-16 02:51:43 UTC` and `2 min 36 s` / `1 h 4 min` / `3 d 2 h`.
+"""One time format and one duration format for everything a person reads (tables, Markdown,
+the demo, the report). Machine outputs (JSON, CSV, Parquet, Timesketch) keep ISO 8601.
 
-Machine outputs (JSON, CSV, Timesketch) keep ISO 8601 with `Z`; these are for people.
+    format_time("2026-05-14T02:51:43Z")  -> "2026-05-14 02:51:43 UTC"
+    format_duration(156)                 -> "2 min 36 s"
+    format_duration(3840)                -> "1 h 4 min"
+    format_duration(266400)              -> "3 d 2 h"
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 MISSING = "—"
+_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 
 
-def _parse(value: Any) -> datetime | None:
+def parse(value: Any) -> datetime | None:
+    """A datetime (naive taken as UTC), a date or ISO 8601 text as an aware UTC datetime; None
+    when it is none of these."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         t = value
+    elif isinstance(value, date):
+        t = datetime(value.year, value.month, value.day)
     else:
-        text = str(value).strip().replace(" UTC", "").replace("Z", "+00:00")
         try:
-            t = datetime.fromisoformat(text)
+            t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return t.astimezone(UTC)
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def format_time(value: Any, missing: str = MISSING) -> str:
-    """A timestamp (datetime or ISO text; naive means UTC) as `2026-11-16 02:51:43 UTC`."""
-    t = _parse(value)
-    return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else missing
+    """`2026-05-14 02:51:43 UTC` (seconds, always UTC); text that is not a time is returned as
+    it is, and a missing value as `missing`."""
+    if value is None or value == "":
+        return missing
+    t = parse(value)
+    if t is None:
+        return str(value)
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def format_duration(seconds: float | int | None, missing: str = MISSING) -> str:
-    """A span in seconds at the two units that matter: `45 s`, `2 min 36 s`, `1 h 4 min`,
-    `3 d 2 h`. The sign is dropped (say "before"/"after" around it: `relative_duration`)."""
+    """The two largest units of a span: `43 s`, `2 min 36 s`, `1 h 4 min`, `3 d 2 h` (`0 s`
+    for none); a negative span gets a leading `-`."""
     if seconds is None:
         return missing
-    s = abs(int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    minutes, sec = divmod(s, 60)
-    if minutes < 60:
-        return f"{minutes} min {sec} s" if sec else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    sign = "-" if seconds < 0 else ""
+    left = int(round(abs(seconds)))
+    parts: list[str] = []
+    for unit, size in _UNITS:
+        n, left = divmod(left, size)
+        if n or parts:
+            parts.append(f"{n} {unit}")
+        if len(parts) == 2:
+            break
+    parts = [p for p in parts if not p.startswith("0 ")] or ["0 s"]
+    return sign + " ".join(parts)
+
+
+def format_relative(seconds: float | int | None, missing: str = MISSING) -> str:
+    """A span relative to a moment: `2 min 36 s after`, `9 d 8 h before`."""
+    if seconds is None:
+        return missing
+    return f"{format_duration(abs(seconds))} {'before' if seconds < 0 else 'after'}"
 
 
 def relative_duration(seconds: float | int | None, what: str, missing: str = MISSING) -> str:
-    """`1 h 4 min after first use` / `3 d 2 h before first use` / `at first use`."""
+    """A span around a named moment: `1 h 4 min after first use`, `3 d 2 h before first use`,
+    `at first use`."""
     if seconds is None:
         return missing
     if int(round(seconds)) == 0:
         return f"at {what}"
-    side = "after" if seconds > 0 else "before"
-    return f"{format_duration(seconds)} {side} {what}"
-
-
-__all__ = ["format_duration", "format_time", "relative_duration"]
+    return f"{format_relative(seconds)} {what}"

@@ -2,78 +2,46 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from .. import output
 from ..case import Case
-from ..cli import CaseOpt, _fail, _problem, app
+from ..cli import CaseOpt, FromOpt, ToOpt, _problem, app, choose_format, emit_json, fail, run
 from ..errors import ParameterError
 from ..hunt import parse_time, run_hunt, summary
-
-_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 @app.command()
 def hunt(
     case: CaseOpt,
-    from_: Annotated[
-        str | None, typer.Option("--from", help="Only activity from this time (ISO 8601, UTC).")
-    ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Only activity up to this time (ISO 8601, UTC).")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    from_time: FromOpt = None,
+    to_time: ToOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="table (one row per finding with its entities) | json (a list of findings, each "
+            "carrying schema_version).",
+        ),
+    ] = "table",
 ) -> None:
-    """Run every detection over the case; GuardDuty and Health findings join the same list."""
-    fmt = fmt.lower()
-    if fmt not in ("table", "json"):
-        _fail(f"unknown --format {fmt!r} (table|json)")
+    """Run every detection over the case; GuardDuty and Health findings join the same list.
+    Exits 0 whether or not something is found."""
+    fmt = choose_format(fmt, ("table", "json"))
     try:
-        start, end = parse_time(from_), parse_time(to)
+        start, end = parse_time(from_time), parse_time(to_time)
     except ParameterError as exc:
-        _fail(str(exc))
-    with Case(case, read_only=True) as c:
-        findings = run_hunt(c, from_time=start, to_time=end, on_problem=_problem)
+        fail(str(exc))
+
+    def work():
+        with Case(case, read_only=True) as c:
+            return run_hunt(c, from_time=start, to_time=end, on_problem=_problem)
+
+    findings = run(work)
     if fmt == "json":
-        sys.stdout.write(json.dumps(findings) + "\n")
+        emit_json([output.with_version(f) for f in findings])
         return
-    print_findings(findings)
-
-
-def print_findings(findings: list[dict[str, Any]]) -> None:
-    """A readable summary: one line per finding, in time order."""
-    out = Console(file=sys.stdout, width=200)
-    if not findings:
-        out.print("No findings.")
-        return
-    table = Table(title=f"Hunt: {len(findings)} findings")
-    for col in ("first seen", "severity", "tactic", "detection", "who", "from", "count", "regions", "what"):
-        table.add_column(col, overflow="fold")
-    for f in findings:
-        who = f.get("access_key_id") or f.get("principal_arn") or ""
-        regions = f.get("regions") or []
-        what = f["title"]
-        if f.get("outcomes"):
-            what += " (" + ", ".join(f"{k} {v}" for k, v in f["outcomes"].items()) + ")"
-        if f.get("cost") is not None:
-            what += f" cost {f['cost']} {f.get('currency') or ''}".rstrip()
-        if f.get("attack_names"):  # the techniques by name: `T1562.008 Impair Defenses: ...`
-            what += " [" + "; ".join(n.rsplit(" (", 1)[0] for n in f["attack_names"]) + "]"
-        table.add_row(
-            (f.get("first_seen") or "").replace("T", " "),
-            f"[{_STYLE.get(f['severity'], '')}]{f['severity']}[/]",
-            f.get("tactic") or "",
-            f["detection"] + ("" if f["source"] == "query" else f" ({f['source']})"),
-            str(who),
-            f.get("source_ip") or "",
-            str(f.get("count", "")),
-            ", ".join(regions[:4]) + (f" +{len(regions) - 4}" if len(regions) > 4 else ""),
-            what,
-        )
-    out.print(table)
-    out.print(", ".join(f"{n} {s}" for s, n in summary(findings).items()))
+    output.print_findings(findings, ", ".join(f"{n} {s}" for s, n in summary(findings).items()))

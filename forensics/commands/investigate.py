@@ -1,55 +1,61 @@
 """Verbs over `forensics.investigate`: investigate (the story), profile (an entity), budget
-(alerts replayed). Markdown for people, one JSON document for scripts."""
+(alerts replayed). Markdown for people, one JSON document for scripts, and the story's phased
+events for Timesketch."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .. import output
 from ..case import Case
-from ..cli import app
-from ..errors import ForensicsError, IndicatorNotFoundError
+from ..cli import (
+    AccessKeyOpt,
+    CaseOpt,
+    FromOpt,
+    InstanceOpt,
+    IpOpt,
+    KnownIpOpt,
+    PrincipalOpt,
+    RegionOpt,
+    ResourceOpt,
+    ResponderOpt,
+    ToOpt,
+    app,
+    choose_format,
+    emit_json,
+    fail,
+    indicator,
+    run,
+)
 
-CaseOpt = Annotated[Path, typer.Option("--case", help="The case file (DuckDB).")]
-FormatOpt = Annotated[str, typer.Option("--format", help="md|json")]
-AccessKeyOpt = Annotated[str | None, typer.Option("--access-key", help="An access key id.")]
-PrincipalOpt = Annotated[str | None, typer.Option("--principal", help="A principal ARN.")]
-IpOpt = Annotated[str | None, typer.Option("--ip", help="A source address.")]
-InstanceOpt = Annotated[str | None, typer.Option("--instance", help="An EC2 instance id.")]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Start of the window (ISO 8601).")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="End of the window (ISO 8601).")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", metavar="PATH", help="Write to this file instead of stdout.")
+]
 
 
-def _emit(doc: dict[str, Any], fmt: str, render) -> None:
+def _emit(doc: dict[str, Any], fmt: str, render: Callable[[dict[str, Any]], str], out: Path | None) -> None:
     if fmt == "json":
-        typer.echo(json.dumps(doc, default=str))
+        if out is None:
+            emit_json(output.with_version(doc))
+        else:
+            import json
+
+            out.write_text(json.dumps(output.with_version(doc), default=str) + "\n", encoding="utf-8")
+        return
+    text = render(doc)
+    if out is None:
+        typer.echo(text, nl=False)
     else:
-        typer.echo(render(doc), nl=False)
+        out.write_text(text, encoding="utf-8")
 
 
-def _check_format(fmt: str) -> str:
-    fmt = fmt.lower()
-    if fmt not in ("md", "json"):
-        _fail(f"unknown --format {fmt!r} (md|json)")
-    return fmt
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"forensics: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _run(work):
-    """Library errors as one line on stderr: 1 for an indicator not in the case, else 2."""
-    try:
-        return work()
-    except IndicatorNotFoundError as exc:
-        _fail(str(exc), 1)
-    except ForensicsError as exc:
-        _fail(str(exc), 2)
+def _no_resource(verb: str, resource: str | None) -> None:
+    if resource:
+        fail(f"{verb} does not take --resource yet: give --access-key, --principal, --ip or --instance")
 
 
 @app.command()
@@ -59,91 +65,145 @@ def investigate(
     principal: PrincipalOpt = None,
     ip: IpOpt = None,
     instance: InstanceOpt = None,
+    resource: ResourceOpt = None,
     from_time: FromOpt = None,
     to_time: ToOpt = None,
-    known_ip: Annotated[list[str], typer.Option("--known-ip", help="Our own address (repeatable).")] = [],  # noqa: B006
-    responder: Annotated[
-        list[str], typer.Option("--responder", help="A responder's principal ARN (repeatable).")
-    ] = [],  # noqa: B006
-    fmt: FormatOpt = "md",
+    known_ip: KnownIpOpt = [],  # noqa: B006
+    responder: ResponderOpt = [],  # noqa: B006
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="md (the story to read) | json (one document) | timesketch (the story's phased "
+            "events: JSONL, or CSV when --out ends .csv).",
+        ),
+    ] = "md",
+    out: OutOpt = None,
 ) -> None:
     """From one indicator to the whole story: pivot, attribution, phases, impact, response,
-    cost, durations and what the evidence covers."""
+    cost, durations and what the evidence covers. Exits 1 when the indicator is not in the case."""
     from ..investigate.markdown import story_markdown
 
-    fmt = _check_format(fmt)
-    given = [v for v in (access_key, principal, ip, instance) if v]
-    if len(given) != 1:
-        _fail("give exactly one of --access-key, --principal, --ip, --instance")
+    fmt = choose_format(fmt, ("md", "json", "timesketch"))
+    given = indicator(access_key, principal, ip, instance, resource)
+    _no_resource("investigate", resource)
+    if fmt == "timesketch" and out is not None and out.suffix.lower() not in (".jsonl", ".csv"):
+        fail(f"--out {out}: Timesketch imports .jsonl or .csv files")
+    args = (
+        given.get("access_key"),
+        given.get("principal"),
+        given.get("ip"),
+        given.get("instance"),
+        from_time,
+        to_time,
+        known_ip,
+        responder,
+    )
+
+    if fmt == "timesketch":
+
+        def timeline():
+            with Case(case, read_only=True) as c:
+                return c.timeline(*args)
+
+        story, events = run(timeline)
+        output.write_timesketch(output.timesketch_rows_of_story(story, events), out)
+        return
 
     def work():
         with Case(case, read_only=True) as c:
-            return c.investigate(access_key, principal, ip, instance, from_time, to_time, known_ip, responder)
+            return c.investigate(*args)
 
-    _emit(_run(work), fmt, story_markdown)
+    _emit(run(work), fmt, story_markdown, out)
 
 
 @app.command()
 def profile(
-    entity: Annotated[str, typer.Argument(help="Access key, principal ARN, address, instance id or region.")],
     case: CaseOpt,
-    kind: Annotated[
-        str | None, typer.Option(help="access_key|principal|ip|instance|region (guessed from the entity)")
-    ] = None,
+    access_key: AccessKeyOpt = None,
+    principal: PrincipalOpt = None,
+    ip: IpOpt = None,
+    instance: InstanceOpt = None,
+    resource: ResourceOpt = None,
+    region: RegionOpt = None,
     from_time: FromOpt = None,
     to_time: ToOpt = None,
-    baseline_days: Annotated[int, typer.Option(help="Baseline before the scope.")] = 45,
-    fmt: FormatOpt = "md",
+    baseline_days: Annotated[
+        int,
+        typer.Option(
+            "--baseline-days", min=1, metavar="DAYS", help="Days before the scope that count as normal."
+        ),
+    ] = 45,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="md (to read) | json (one document).")
+    ] = "md",
+    out: OutOpt = None,
 ) -> None:
-    """An entity's profile in a scope window (default: its last 24 hours of activity):
-    activity, what is newly observed against the baseline, related entities, flows."""
+    """An entity's profile in a scope window (default: its last 24 hours of activity): activity,
+    what is newly observed against the baseline, related entities, flows. Give one of the
+    indicator options or --region. Exits 1 when the entity is not in the case."""
     from ..investigate.markdown import profile_markdown
 
-    fmt = _check_format(fmt)
+    fmt = choose_format(fmt, ("md", "json"))
+    given = indicator(access_key, principal, ip, instance, resource, region, region_allowed=True)
+    _no_resource("profile", resource)
+    ((kind, entity),) = given.items()
 
     def work():
         with Case(case, read_only=True) as c:
             return c.profile(entity, kind, from_time, to_time, baseline_days)
 
-    _emit(_run(work), fmt, profile_markdown)
+    _emit(run(work), fmt, profile_markdown, out)
 
 
 @app.command()
 def budget(
     case: CaseOpt,
-    amount: Annotated[float, typer.Option("--amount", help="The monthly budget.")],
+    amount: Annotated[
+        float, typer.Option("--amount", metavar="AMOUNT", help="The monthly budget, in the bill's currency.")
+    ],
     threshold: Annotated[
         list[float] | None,
-        typer.Option("--threshold", help="Alert at this % (repeatable; default 20, 50, 70)."),
+        typer.Option(
+            "--threshold",
+            metavar="PCT",
+            help="Alert at this percentage of the budget (repeatable; default 20, 50, 70).",
+        ),
     ] = None,
-    lag_hours: Annotated[float, typer.Option(help="Budgets' evaluation lag, hours.")] = 8.0,
+    lag_hours: Annotated[
+        float, typer.Option("--lag-hours", metavar="HOURS", help="AWS Budgets' evaluation lag, in hours.")
+    ] = 8.0,
     month: Annotated[
-        str | None, typer.Option(help="YYYY-MM (default: month of first use, else the last billed)")
+        str | None,
+        typer.Option(
+            "--month",
+            metavar="YYYY-MM",
+            help="YYYY-MM (default: the month of first use, else the last billed).",
+        ),
     ] = None,
     access_key: AccessKeyOpt = None,
     principal: PrincipalOpt = None,
     ip: IpOpt = None,
     instance: InstanceOpt = None,
-    fmt: FormatOpt = "md",
+    resource: ResourceOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="md (to read) | json (one document).")
+    ] = "md",
+    out: OutOpt = None,
 ) -> None:
     """Replay AWS Budgets: when each threshold alert would have fired, with and without the
-    evaluation lag, against the intrusion's first use and AWS's quarantine."""
+    evaluation lag, against the intrusion's first use and AWS's quarantine (those need an
+    indicator)."""
     from ..investigate.markdown import budget_markdown
 
-    fmt = _check_format(fmt)
+    fmt = choose_format(fmt, ("md", "json"))
+    given = indicator(access_key, principal, ip, instance, resource, required=False)
+    _no_resource("budget", resource)
     thresholds = threshold or [20.0, 50.0, 70.0]
 
     def work():
         with Case(case, read_only=True) as c:
-            return c.budget_replay(
-                amount,
-                thresholds,
-                lag_hours,
-                month,
-                access_key=access_key,
-                principal=principal,
-                ip=ip,
-                instance=instance,
-            )
+            return c.budget_replay(amount, thresholds, lag_hours, month, **given)
 
-    _emit(_run(work), fmt, budget_markdown)
+    _emit(run(work), fmt, budget_markdown, out)

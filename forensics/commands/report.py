@@ -8,60 +8,89 @@ from typing import Annotated
 import typer
 
 from ..case import Case
-from ..cli import app
-from ..errors import ForensicsError, IndicatorNotFoundError
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"forensics: {message}", err=True)
-    raise typer.Exit(code)
+from ..cli import (
+    AccessKeyOpt,
+    CaseOpt,
+    FromOpt,
+    InstanceOpt,
+    IpOpt,
+    KnownIpOpt,
+    PrincipalOpt,
+    ResourceOpt,
+    ResponderOpt,
+    ToOpt,
+    app,
+    fail,
+    indicator,
+    run,
+)
 
 
 @app.command()
 def report(
-    case: Annotated[Path, typer.Option("--case", help="The case file (DuckDB).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML page.")],
-    access_key: Annotated[str | None, typer.Option("--access-key", help="An access key id.")] = None,
-    principal: Annotated[str | None, typer.Option("--principal", help="A principal ARN.")] = None,
-    ip: Annotated[str | None, typer.Option("--ip", help="A source address.")] = None,
-    instance: Annotated[str | None, typer.Option("--instance", help="An EC2 instance id.")] = None,
-    from_time: Annotated[str | None, typer.Option("--from", help="Start of the window (ISO 8601).")] = None,
-    to_time: Annotated[str | None, typer.Option("--to", help="End of the window (ISO 8601).")] = None,
-    known_ip: Annotated[list[str], typer.Option("--known-ip", help="Our own address (repeatable).")] = [],  # noqa: B006
-    responder: Annotated[
-        list[str], typer.Option("--responder", help="A responder's principal ARN (repeatable).")
-    ] = [],  # noqa: B006
+    case: CaseOpt,
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="PATH", help="The HTML file to write (one page that opens offline)."),
+    ],
+    access_key: AccessKeyOpt = None,
+    principal: PrincipalOpt = None,
+    ip: IpOpt = None,
+    instance: InstanceOpt = None,
+    resource: ResourceOpt = None,
+    from_time: FromOpt = None,
+    to_time: ToOpt = None,
+    known_ip: KnownIpOpt = [],  # noqa: B006
+    responder: ResponderOpt = [],  # noqa: B006
     budget: Annotated[
-        float | None, typer.Option("--budget", help="Monthly budget to replay alerts against.")
+        float | None,
+        typer.Option("--budget", metavar="USD", help="A monthly budget (USD) to replay alerts against."),
     ] = None,
 ) -> None:
     """Write the postmortem of one indicator: story, phases, figures, findings, what is still
-    running, cost, coverage and the evidence appendix, in one HTML file that opens offline."""
+    running, cost, coverage and the evidence appendix, in one HTML file that opens offline.
+    Without an indicator, the hunt's top indicator is taken (and named)."""
     from ..report import write_report
 
-    if len([v for v in (access_key, principal, ip, instance) if v]) != 1:
-        _fail("give exactly one of --access-key, --principal, --ip, --instance")
+    given = indicator(access_key, principal, ip, instance, resource, required=False)
+    if "resource" in given:
+        fail("report does not take --resource yet: give --access-key, --principal, --ip or --instance")
     if out.is_dir():
-        _fail(f"--out {out} is a folder; give the path of the HTML file to write")
+        fail(f"--out {out} is a folder; give the path of the HTML file to write")
     if not case.exists():
-        _fail(f"{case}: no case file here (load evidence first)")
-    try:
+        fail(f"{case}: no case file here (load evidence first)")
+
+    def work():
         with Case(case, read_only=True) as c:
-            path = write_report(
+            chosen = dict(given)
+            findings = None
+            if not chosen:
+                from ..hunt import run_hunt
+                from ..report import pick_indicator
+
+                findings = run_hunt(c, from_time=from_time, to_time=to_time)
+                picked = pick_indicator(findings)
+                if picked is None:
+                    fail("the hunt found nothing to report on; give an indicator")
+                chosen = picked
+                shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in picked.items() if v)
+                typer.echo(
+                    f"forensics: no indicator given; reporting on the hunt's top indicator: {shown}", err=True
+                )
+            return write_report(
                 c,
                 out,
-                access_key,
-                principal,
-                ip,
-                instance,
+                chosen.get("access_key"),
+                chosen.get("principal"),
+                chosen.get("ip"),
+                chosen.get("instance"),
                 from_time,
                 to_time,
                 known_ip,
                 responder,
                 budget,
+                **({"findings": findings} if findings is not None else {}),
             )
-    except IndicatorNotFoundError as exc:
-        _fail(str(exc), 1)
-    except ForensicsError as exc:
-        _fail(str(exc), 2)
+
+    path = run(work)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

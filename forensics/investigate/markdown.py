@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _dur(seconds: int | None) -> str:
-    if seconds is None:
-        return "n/a"
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    text = f"{h}h {m:02d}m {s:02d}s" if h else (f"{m}m {s:02d}s" if m else f"{s}s")
-    return sign + text
+from ..timefmt import format_duration as _dur
+from ..timefmt import format_relative
+from ..timefmt import format_time as _t
 
 
 def _list(items: list[Any], limit: int = 12) -> str:
@@ -36,9 +29,8 @@ def story_markdown(story: dict[str, Any]) -> str:
         out += [
             f"- **Principal**: `{story['principal_arn']}`"
             + (f" (and {len(story['principals']) - 1} more)" if len(story["principals"]) > 1 else ""),
-            f"- **Access keys**: {_list(story['access_keys'])}; key first seen "
-            f"{story['key_first_seen'] or 'n/a'}",
-            f"- **First use**: {first['time']} from `{first['source_ip']}` "
+            f"- **Access keys**: {_list(story['access_keys'])}; key first seen {_t(story['key_first_seen'])}",
+            f"- **First use**: {_t(first['time'])} from `{first['source_ip']}` "
             f"({first['event_name']} in {first['region']}), user agent `{first['user_agent']}`",
             f"- **Intruder addresses**: {_list(story['source_ips'])}",
         ]
@@ -60,7 +52,7 @@ def story_markdown(story: dict[str, Any]) -> str:
         out += ["## Credentials the intrusion minted", ""]
         for d in story["derivations"]:
             out.append(
-                f"- {d['time']} `{d['event_name']}` by `{d['by']}` → `{d['credential']}`"
+                f"- {_t(d['time'])} `{d['event_name']}` by `{d['by']}` → `{d['credential']}`"
                 + (f" (user {d['user_name']})" if d.get("user_name") else "")
             )
         out.append("")
@@ -91,7 +83,7 @@ def _phases(story: dict[str, Any]) -> list[str]:
     ]
     for p in story["phases"]:
         out.append(
-            f"| {p['phase']} | {p['start']} | {p['end']} | {p['events']} | "
+            f"| {p['phase']} | {_t(p['start'])} | {_t(p['end'])} | {p['events']} | "
             f"{p['denied']} | {', '.join(p['notable'])} |"
         )
     return out + [""]
@@ -104,11 +96,17 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
         "## Launches",
         "",
         f"- Attempted in {len(run['attempted_regions'])} regions, succeeded in "
-        f"{len(run['regions'])}: {_list(run['regions'], 20)}",
+        f"{len(run['regions'])}"
+        + (
+            f", of which {len(set(run['regions']) & set(run['new_regions']))} new"
+            if run["new_regions"] is not None
+            else ""
+        )
+        + f": {_list(run['regions'], 20)}",
         f"- Failed regions: {_list(run['failed_regions'], 20)}; "
         f"{run['failed_calls']} refused calls "
         f"({', '.join(f'{k} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
-        "- New regions (never used before first use): "
+        "- New regions (never used before first use), attempted: "
         + (
             _list(run["new_regions"], 20)
             if run["new_regions"] is not None
@@ -142,15 +140,17 @@ def _response(story: dict[str, Any]) -> list[str]:
     out = ["## Response", ""]
     q = story.get("aws_quarantine")
     out.append(
-        f"- AWS quarantine: `{q['policy']}` at {q['time']}" if q else "- AWS quarantine: none in the evidence"
+        f"- AWS quarantine: `{q['policy']}` at {_t(q['time'])}"
+        if q
+        else "- AWS quarantine: none in the evidence"
     )
     for h in story.get("health_events") or []:
-        out.append(f"- {h['source']} finding `{h['type']}` at {h['first_seen']}")
+        out.append(f"- {h['source']} finding `{h['type']}` at {_t(h['first_seen'])}")
     c = story.get("containment")
     if c:
         names = sorted({e["event_name"] for e in c["events"]})
         out.append(
-            f"- Containment from {c['time']} by {_list(c['by'])}: "
+            f"- Containment from {_t(c['time'])} by {_list(c['by'])}: "
             f"{len(c['events'])} calls ({', '.join(names)})"
         )
     else:
@@ -162,19 +162,19 @@ def _coverage(cov: dict[str, Any]) -> list[str]:
     out = [
         "## Evidence coverage",
         "",
-        f"CloudTrail from {cov['from']} to {cov['to']}, accounts {_list(cov['accounts'])}, "
+        f"CloudTrail from {_t(cov['from'])} to {_t(cov['to'])}, accounts {_list(cov['accounts'])}, "
         f"{len(cov['regions'])} regions.",
         "",
     ]
     for name, src in cov["sources"].items():
         out.append(
             f"- {name}: {src['records']:,} records in {src['files']:,} files"
-            + (f", {src['from']} to {src['to']}" if src["from"] else "")
+            + (f", {_t(src['from'])} to {_t(src['to'])}" if src["from"] else "")
         )
     if cov["gaps"]:
         out += ["", 'Gaps (what "not found" may hide):', ""]
         for g in cov["gaps"][:20]:
-            span = f" {g['from']} to {g['to']}" if g.get("from") else ""
+            span = f" {_t(g['from'])} to {_t(g['to'])}" if g.get("from") else ""
             out.append(f"- {g['kind']}{span}: {g['detail']}")
         if len(cov["gaps"]) > 20:
             out.append(f"- and {len(cov['gaps']) - 20} more")
@@ -186,10 +186,10 @@ def profile_markdown(prof: dict[str, Any]) -> str:
     out = [
         f"# Profile: {prof['kind'].replace('_', ' ')} `{prof['entity']}`",
         "",
-        f"- First seen {prof['first_seen']}, last seen {prof['last_seen']}",
-        f"- Scope {prof['scope']['from']} to {prof['scope']['to']} "
+        f"- First seen {_t(prof['first_seen'])}, last seen {_t(prof['last_seen'])}",
+        f"- Scope {_t(prof['scope']['from'])} to {_t(prof['scope']['to'])} "
         f"({prof['events']['in_scope']} of {prof['events']['total']} events)",
-        f"- Baseline {prof['baseline']['from']} to {prof['baseline']['to']} "
+        f"- Baseline {_t(prof['baseline']['from'])} to {_t(prof['baseline']['to'])} "
         f"({prof['baseline']['days']} of {prof['baseline']['requested_days']} days available)",
         "",
         "## Newly observed in scope",
@@ -205,7 +205,7 @@ def profile_markdown(prof: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for a in prof["activity"]:
-        out.append(f"| {a['bucket']} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |")
+        out.append(f"| {_t(a['bucket'])} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |")
     out += ["", "## Related", ""]
     for col, items in prof["related"].items():
         out.append(f"- {col}: " + (", ".join(f"`{i['value']}` ({i['events']})" for i in items[:8]) or "none"))
@@ -222,11 +222,11 @@ def budget_markdown(rep: dict[str, Any]) -> str:
         "",
         f"Month-to-date spend {rep['month_to_date']:.2f} {rep['currency']} over "
         f"{rep['billed_hours']} billed hours ({rep['granularity']} billing); "
-        f"Budgets' evaluation lag {rep['lag_hours']} h.",
+        f"Budgets' evaluation lag {_dur(rep['lag_hours'] * 3600)}.",
         "",
     ]
     if rep["first_use"]:
-        out.append(f"First use {rep['first_use']}; AWS quarantine {rep['aws_quarantine']}.")
+        out.append(f"First use {_t(rep['first_use'])}; AWS quarantine {_t(rep['aws_quarantine'])}.")
         out.append("")
     out += [
         "| threshold | amount | crossed in hour | fires | with lag | after first use |",
@@ -234,8 +234,8 @@ def budget_markdown(rep: dict[str, Any]) -> str:
     ]
     for a in rep["alerts"]:
         out.append(
-            f"| {a['threshold_pct']}% | {a['amount']:.2f} | {a['crossed_hour'] or '—'} | "
-            f"{a['fires_at'] or 'never'} | {a['fires_at_with_lag'] or 'never'} | "
-            f"{_dur(a['after_first_use_with_lag_s'])} |"
+            f"| {a['threshold_pct']}% | {a['amount']:.2f} | {_t(a['crossed_hour'], '—')} | "
+            f"{_t(a['fires_at'], 'never')} | {_t(a['fires_at_with_lag'], 'never')} | "
+            f"{format_relative(a['after_first_use_with_lag_s'])} |"
         )
     return "\n".join(out) + "\n"

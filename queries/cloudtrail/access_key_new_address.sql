@@ -48,9 +48,17 @@ SELECT
     coalesce(f.basis = 'tied new network' AND f.event_id = n.event_id, false) AS first_use,
     n.identity_first                AS identity_first_seen,
     n.events,
+    ids.event_ids,
     n.last_seen                     AS last_time
 FROM identity_network n
 LEFT JOIN key_first_use f ON f.account_id = n.account_id AND f.access_key_id = n.access_key_id
+LEFT JOIN (   -- every event of the identity from the network (the finding's evidence)
+    SELECT e.account_id, e.identity, e.network, list(e.event_id ORDER BY e.event_time) AS event_ids
+    FROM caller_network_event e
+    SEMI JOIN identity_network i
+           ON i.is_new AND i.account_id = e.account_id AND i.identity = e.identity AND i.network = e.network
+    GROUP BY ALL
+) ids ON ids.account_id = n.account_id AND ids.identity = n.identity AND ids.network = n.network
 WHERE n.is_new
   AND NOT is_instance_session(n.session_name)
   AND ($from_time::TIMESTAMPTZ IS NULL OR n.first_seen >= $from_time::TIMESTAMPTZ)

@@ -104,9 +104,10 @@ def test_demo_writes_the_sample_report(tmp_path: Path, ground_truth: dict) -> No
     assert f"report: {page}" in result.output
     # the demo prints the investigation's answers: the leaked key, first use, what still runs
     assert ground_truth["leaked_access_key"] in result.output
-    assert (
-        f"{ground_truth['first_use']['time']} from {ground_truth['first_use']['source_ip']}" in result.output
-    )
+    # one human time format: 2026-11-16 02:51:43 UTC (DESIGN.md, issue 16)
+    shown = ground_truth["first_use"]["time"].replace("T", " ").replace("Z", " UTC")
+    assert f"{shown} from {ground_truth['first_use']['source_ip']}" in result.output
+    assert ground_truth["first_use"]["time"] not in result.output
     assert all(i in result.output for i in ground_truth["still_running"])
     text = page.read_text(encoding="utf-8")
     # the page's one time format: `2026-11-16 02:51:43 UTC`

@@ -230,8 +230,10 @@ def test_every_figure_renders_in_headless_chromium_offline(
 
 
 def test_report_needs_exactly_one_indicator(sample_case: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["report", "--case", str(sample_case), "--out", str(tmp_path / "r.html")]
+    result = CliRunner().invoke(  # none takes the hunt's top indicator (tests/test_cli.py); two is an error
+        app,
+        ["report", "--case", str(sample_case), "--out", str(tmp_path / "r.html")]
+        + ["--access-key", "AKIAJNRSY47UUVASTROP", "--ip", "45.155.205.107"],
     )
     assert result.exit_code == 2
     assert "exactly one of --access-key" in result.output

@@ -136,12 +136,14 @@ def test_budget_replay_fires_at_the_hours_computed_from_the_cur(
 def test_cli_profile_and_budget(sample_case: Path, ground_truth: dict) -> None:
     runner = CliRunner()
     result = runner.invoke(
-        app, ["profile", ground_truth["leaked_access_key"], "--case", str(sample_case), "--format", "json"]
+        app,
+        ["profile", "--access-key", ground_truth["leaked_access_key"], "--case", str(sample_case)]
+        + ["--format", "json"],
     )
     assert result.exit_code == 0, result.output
-    md = runner.invoke(app, ["profile", "ap-south-1", "--case", str(sample_case)])
+    md = runner.invoke(app, ["profile", "--region", "ap-south-1", "--case", str(sample_case)])
     assert md.exit_code == 0 and "# Profile: region `ap-south-1`" in md.stdout
-    missing = runner.invoke(app, ["profile", "203.0.113.250", "--case", str(sample_case)])
+    missing = runner.invoke(app, ["profile", "--ip", "203.0.113.250", "--case", str(sample_case)])
     assert missing.exit_code == 1
 
 
