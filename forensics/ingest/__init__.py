@@ -14,10 +14,12 @@ from types import ModuleType
 
 import duckdb
 
+from .. import connection
 from . import addresses, billing, cloudtrail, findings, vpcflow
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, Unreadable, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
+from .salvage import too_large
 from .tabular import environment_failure, unexpected_reason
 
 # Order matters: the first loader whose sniff recognises a file gets it.
@@ -122,7 +124,10 @@ def load_paths(
                 _reject_unsettled(ctx, module.SOURCE, routed[module.SOURCE], exc)
     ctx.flush()
     addresses.fill(con)  # the new addresses of this load, each looked up once
-    con.execute("CHECKPOINT")
+    # the whole load is checkpointed here (Case.load holds it in the WAL until now, so that a
+    # full disk can undo it): with the load's memory cap lifted, as for the salvage
+    with connection.memory_cap_lifted(con):
+        con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
 
 
@@ -168,7 +173,7 @@ def _sniff(f: EvidenceFile, loaders: list[ModuleType]) -> tuple[ModuleType, Snif
     for module in loaders:
         verdict = module.sniff(f)
         if verdict is not None:
-            return module, verdict
+            return too_large(f, verdict.options) or (module, verdict)
     if f.compression != "parquet" and looks_binary(f.head):
         return "binary content, not a known evidence format"
     head = f.head_text.lstrip()
