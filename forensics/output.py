@@ -12,13 +12,21 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from .escape import csv_frame, terminal
 from .ingest.outcome import LoadReport
 
 if TYPE_CHECKING:  # imported where frames are printed: `load` does not need polars
     import polars as pl
 
 err = Console(stderr=True)
+
+
+def _row(*values: object) -> list[Text]:
+    """Table cells as plain text: no escape sequence, control character or rich markup
+    (`[link=...]`) from the evidence reaches the terminal."""
+    return [Text(terminal("" if v is None else v)) for v in values]
 
 
 @contextlib.contextmanager
@@ -47,8 +55,7 @@ def print_load_report(report: LoadReport) -> None:
         table.add_column(col, justify="right" if col != "source" else "left")
     for source, agg in sorted(report.by_source().items()):
         table.add_row(
-            source,
-            *(str(agg[k]) for k in ("files", "read", "loaded", "duplicates", "rejected", "skipped")),
+            *_row(source, *(agg[k] for k in ("files", "read", "loaded", "duplicates", "rejected", "skipped")))
         )
     out.print(table)
     out.print(
@@ -63,7 +70,7 @@ def print_catalog(items: list[dict]) -> None:
     for col in ("id", "kind", "tactic", "severity", "title"):
         table.add_column(col)
     for q in items:
-        table.add_row(q["id"], q["kind"], q["tactic"] or "", q["severity"] or "", q["title"])
+        table.add_row(*_row(q["id"], q["kind"], q["tactic"], q["severity"], q["title"]))
     Console(file=sys.stdout).print(table)
 
 
@@ -72,7 +79,7 @@ def print_frame(df: pl.DataFrame, title: str | None = None) -> None:
     for col in df.columns:
         table.add_column(col, overflow="fold")
     for row in df.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*_row(*row))
     Console(file=sys.stdout, width=200).print(table)
 
 
@@ -110,7 +117,7 @@ def write_frame(df: pl.DataFrame, fmt: str, out: Path | None) -> None:
         text = str(df)
     elif fmt == "csv":
         flat = df.with_columns([pl.col(c).cast(pl.String) for c, t in df.schema.items() if t.is_nested()])
-        text = flat.write_csv()
+        text = csv_frame(flat).write_csv()  # a spreadsheet runs a cell starting with = + - @
     elif fmt == "json":
         buf = io.StringIO()
         df.write_json(buf)
@@ -134,11 +141,13 @@ def print_hunt_summary(findings: list[dict]) -> None:
     )
     for f in ranked[:20]:
         table.add_row(
-            f.get("severity", ""),
-            f.get("tactic") or "",
-            f.get("detection", ""),
-            str(f.get("count", "")),
-            str(f.get("first_seen") or ""),
+            *_row(
+                f.get("severity", ""),
+                f.get("tactic"),
+                f.get("detection", ""),
+                f.get("count", ""),
+                f.get("first_seen"),
+            )
         )
     if len(ranked) > 20:
         table.caption = f"... and {len(ranked) - 20} more (forensics hunt --format json)"
@@ -190,7 +199,7 @@ def print_story_summary(story: dict) -> None:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for name, value in lines:
-        table.add_row(name, "" if value is None else str(value))
+        table.add_row(*_row(name, value))
     Console(file=sys.stdout, width=160).print(table)
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..escape import md_code as code
+from ..escape import md_text as text
+
+# Every value from the evidence (names, agents, types, policies, regions: what an intruder
+# could have typed) is written through `code` or `text`; numbers and our own words are not.
+
 
 def _dur(seconds: int | None) -> str:
     if seconds is None:
@@ -18,7 +24,7 @@ def _dur(seconds: int | None) -> str:
 
 
 def _list(items: list[Any], limit: int = 12) -> str:
-    shown = [f"`{i}`" for i in items[:limit]]
+    shown = [code(i) for i in items[:limit]]
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(shown) + more if shown else "none"
 
@@ -28,18 +34,19 @@ def story_markdown(story: dict[str, Any]) -> str:
     ind = story["indicator"]
     first = story.get("first_use") or {}
     run = story["run_instances"]
-    out = [f"# Investigation: {ind['type'].replace('_', ' ')} `{ind['value']}`", ""]
+    out = [f"# Investigation: {text(ind['type'].replace('_', ' '))} {code(ind['value'])}", ""]
     out += ["## Summary", ""]
     if not first:
         out += ["No activity attributable to an intrusion was found for this indicator.", ""]
     else:
         out += [
-            f"- **Principal**: `{story['principal_arn']}`"
+            f"- **Principal**: {code(story['principal_arn'])}"
             + (f" (and {len(story['principals']) - 1} more)" if len(story["principals"]) > 1 else ""),
             f"- **Access keys**: {_list(story['access_keys'])}; key first seen "
-            f"{story['key_first_seen'] or 'n/a'}",
-            f"- **First use**: {first['time']} from `{first['source_ip']}` "
-            f"({first['event_name']} in {first['region']}), user agent `{first['user_agent']}`",
+            f"{text(story['key_first_seen'] or 'n/a')}",
+            f"- **First use**: {text(first['time'])} from {code(first['source_ip'])} "
+            f"({text(first['event_name'])} in {text(first['region'])}), "
+            f"user agent {code(first['user_agent'])}",
             f"- **Intruder addresses**: {_list(story['source_ips'])}",
         ]
         d = story["durations_s"]
@@ -50,7 +57,7 @@ def story_markdown(story: dict[str, Any]) -> str:
         ]
         cost = story["cost"]
         out.append(
-            f"- **Incident cost**: {cost['total']:.2f} {cost['currency']}"
+            f"- **Incident cost**: {cost['total']:.2f} {text(cost['currency'])}"
             + ("" if cost["total"] else " (no billed resource linked)")
         )
         if story["still_running"]:
@@ -60,8 +67,8 @@ def story_markdown(story: dict[str, Any]) -> str:
         out += ["## Credentials the intrusion minted", ""]
         for d in story["derivations"]:
             out.append(
-                f"- {d['time']} `{d['event_name']}` by `{d['by']}` → `{d['credential']}`"
-                + (f" (user {d['user_name']})" if d.get("user_name") else "")
+                f"- {text(d['time'])} {code(d['event_name'])} by {code(d['by'])} → {code(d['credential'])}"
+                + (f" (user {code(d['user_name'])})" if d.get("user_name") else "")
             )
         out.append("")
     out += _phases(story)
@@ -91,8 +98,8 @@ def _phases(story: dict[str, Any]) -> list[str]:
     ]
     for p in story["phases"]:
         out.append(
-            f"| {p['phase']} | {p['start']} | {p['end']} | {p['events']} | "
-            f"{p['denied']} | {', '.join(p['notable'])} |"
+            f"| {text(p['phase'])} | {text(p['start'])} | {text(p['end'])} | {p['events']} | "
+            f"{p['denied']} | {', '.join(text(n) for n in p['notable'])} |"
         )
     return out + [""]
 
@@ -107,7 +114,7 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
         f"{len(run['regions'])}: {_list(run['regions'], 20)}",
         f"- Failed regions: {_list(run['failed_regions'], 20)}; "
         f"{run['failed_calls']} refused calls "
-        f"({', '.join(f'{k} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
+        f"({', '.join(f'{text(k)} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
         "- New regions (never used before first use): "
         + (
             _list(run["new_regions"], 20)
@@ -115,7 +122,7 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
             else "unknown (less than a day of evidence before first use)"
         ),
         f"- {len(run['instances'])} instances: "
-        + ", ".join(f"{t} ×{n}" for t, n in run["instance_types"].items()),
+        + ", ".join(f"{code(t)} ×{n}" for t, n in run["instance_types"].items()),
         "",
     ]
     if story.get("flows"):
@@ -126,13 +133,15 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
             "|---|---:|---:|---:|",
         ]
         for f in story["flows"][:10]:
-            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes']:,} | {f['flows']} |")
+            out.append(f"| {text(f['remote_addr'])} | {text(f['port'])} | {f['bytes']:,} | {f['flows']} |")
         out.append("")
     cost = story["cost"]
     if cost["by_region"]:
         out += [
             "Cost by region: "
-            + ", ".join(f"{r} {v:.2f}" for r, v in sorted(cost["by_region"].items(), key=lambda kv: -kv[1])),
+            + ", ".join(
+                f"{text(r)} {v:.2f}" for r, v in sorted(cost["by_region"].items(), key=lambda kv: -kv[1])
+            ),
             "",
         ]
     return out
@@ -142,16 +151,18 @@ def _response(story: dict[str, Any]) -> list[str]:
     out = ["## Response", ""]
     q = story.get("aws_quarantine")
     out.append(
-        f"- AWS quarantine: `{q['policy']}` at {q['time']}" if q else "- AWS quarantine: none in the evidence"
+        f"- AWS quarantine: {code(q['policy'])} at {text(q['time'])}"
+        if q
+        else "- AWS quarantine: none in the evidence"
     )
     for h in story.get("health_events") or []:
-        out.append(f"- {h['source']} finding `{h['type']}` at {h['first_seen']}")
+        out.append(f"- {text(h['source'])} finding {code(h['type'])} at {text(h['first_seen'])}")
     c = story.get("containment")
     if c:
         names = sorted({e["event_name"] for e in c["events"]})
         out.append(
-            f"- Containment from {c['time']} by {_list(c['by'])}: "
-            f"{len(c['events'])} calls ({', '.join(names)})"
+            f"- Containment from {text(c['time'])} by {_list(c['by'])}: "
+            f"{len(c['events'])} calls ({', '.join(text(n) for n in names)})"
         )
     else:
         out.append("- Containment: no responder action on the intrusion's resources found")
@@ -162,20 +173,20 @@ def _coverage(cov: dict[str, Any]) -> list[str]:
     out = [
         "## Evidence coverage",
         "",
-        f"CloudTrail from {cov['from']} to {cov['to']}, accounts {_list(cov['accounts'])}, "
+        f"CloudTrail from {text(cov['from'])} to {text(cov['to'])}, accounts {_list(cov['accounts'])}, "
         f"{len(cov['regions'])} regions.",
         "",
     ]
     for name, src in cov["sources"].items():
         out.append(
-            f"- {name}: {src['records']:,} records in {src['files']:,} files"
-            + (f", {src['from']} to {src['to']}" if src["from"] else "")
+            f"- {text(name)}: {src['records']:,} records in {src['files']:,} files"
+            + (f", {text(src['from'])} to {text(src['to'])}" if src["from"] else "")
         )
     if cov["gaps"]:
         out += ["", 'Gaps (what "not found" may hide):', ""]
         for g in cov["gaps"][:20]:
-            span = f" {g['from']} to {g['to']}" if g.get("from") else ""
-            out.append(f"- {g['kind']}{span}: {g['detail']}")
+            span = f" {text(g['from'])} to {text(g['to'])}" if g.get("from") else ""
+            out.append(f"- {text(g['kind'])}{span}: {text(g['detail'])}")
         if len(cov["gaps"]) > 20:
             out.append(f"- and {len(cov['gaps']) - 20} more")
     return out + [""]
@@ -184,9 +195,9 @@ def _coverage(cov: dict[str, Any]) -> list[str]:
 def profile_markdown(prof: dict[str, Any]) -> str:
     """A profile as text: seen, activity, what is new against the baseline, related."""
     out = [
-        f"# Profile: {prof['kind'].replace('_', ' ')} `{prof['entity']}`",
+        f"# Profile: {text(prof['kind'].replace('_', ' '))} {code(prof['entity'])}",
         "",
-        f"- First seen {prof['first_seen']}, last seen {prof['last_seen']}",
+        f"- First seen {text(prof['first_seen'])}, last seen {text(prof['last_seen'])}",
         f"- Scope {prof['scope']['from']} to {prof['scope']['to']} "
         f"({prof['events']['in_scope']} of {prof['events']['total']} events)",
         f"- Baseline {prof['baseline']['from']} to {prof['baseline']['to']} "
@@ -196,7 +207,7 @@ def profile_markdown(prof: dict[str, Any]) -> str:
         "",
     ]
     for label, items in prof["newly_observed"].items():
-        out.append(f"- {label.replace('_', ' ')}: {_list([i['value'] for i in items], 8)}")
+        out.append(f"- {text(label.replace('_', ' '))}: {_list([i['value'] for i in items], 8)}")
     out += [
         "",
         "## Activity",
@@ -205,14 +216,21 @@ def profile_markdown(prof: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for a in prof["activity"]:
-        out.append(f"| {a['bucket']} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |")
+        out.append(
+            f"| {text(a['bucket'])} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |"
+        )
     out += ["", "## Related", ""]
     for col, items in prof["related"].items():
-        out.append(f"- {col}: " + (", ".join(f"`{i['value']}` ({i['events']})" for i in items[:8]) or "none"))
+        out.append(
+            f"- {text(col)}: "
+            + (", ".join(f"{code(i['value'])} ({i['events']})" for i in items[:8]) or "none")
+        )
     if prof["flows"]:
         out += ["", "## Flows", "", "| remote | port | bytes out | bytes in |", "|---|---:|---:|---:|"]
         for f in prof["flows"][:15]:
-            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes_out']:,} | {f['bytes_in']:,} |")
+            out.append(
+                f"| {text(f['remote_addr'])} | {text(f['port'])} | {f['bytes_out']:,} | {f['bytes_in']:,} |"
+            )
     return "\n".join(out) + "\n"
 
 
