@@ -48,15 +48,17 @@ def terminal(value: Any) -> str:
 
 
 # ASCII punctuation that starts inline Markdown (emphasis, code, links, images, autolinks, HTML,
-# GFM tables, strikethrough, and `www.`/`scheme:`/e-mail autolinks); all are escapable.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|~{}#:@])")
+# GFM tables, strikethrough); all are escapable. GFM's bare `scheme://` and `www.` autolinks are
+# broken by escaping their punctuation; times and addresses keep their `:` readable.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|~{}#])")
+_MD_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(:)(?=//)|(?<=\bwww)(\.)", re.I)
 
 
 def md_text(value: Any) -> str:
     """Text outside code spans: one line, every Markdown-significant character escaped, `&` as
     an entity (so `&lt;` stays text), nothing a renderer could turn into HTML, a link or style."""
-    text = _plain(value).replace("&", "&amp;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", _plain(value).replace("&", "&amp;"))
+    return _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
 
 
 def md_code(value: Any, table: bool = False) -> str:
