@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from . import catalog, connection, vocabulary
-from .errors import CaseLockedError, ForensicsError, QueryError
+from .errors import CaseLockedError, ForensicsError, NoSpaceError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
 from .schema import create_tables, outdated_tables, upgrade
@@ -24,6 +25,25 @@ if TYPE_CHECKING:  # polars loads on first query: a load does not need it
 log = logging.getLogger(__name__)
 _LOCK = re.compile(r"Could not set lock on file|Conflicting lock", re.I)
 _PID = re.compile(r"PID (\d+)")
+_NO_SPACE = re.compile(r"No space left on device|Disk quota exceeded", re.I)
+_WRITING = re.compile(r'(?:write|writing|open|create|extend)[^"]*"([^"]+)"', re.I)
+
+
+def no_space(exc: BaseException, fallback: Path) -> str | None:
+    """The path that could not be written when `exc` (or what it was raised from) is a full
+    disk: a ROLLBACK that fails after it ("no transaction is active") hides the first error."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        text = str(seen)
+        full = isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT)
+        if full or _NO_SPACE.search(text):
+            where = _WRITING.search(text)
+            target = getattr(seen, "filename", None) or (where.group(1) if where else str(fallback))
+            return str(target)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class Case:
@@ -39,6 +59,23 @@ class Case:
         self._analysis: duckdb.DuckDBPyConnection | None = None  # the queries' cursor, made on use
         if read_only and not self.path.exists():
             raise ForensicsError("no case file here (load evidence first)", path=str(self.path))
+        new = not self.path.exists()
+        try:
+            self._open()
+        except Exception as exc:
+            full = no_space(exc, self.path.parent)
+            if full is None:
+                raise
+            with contextlib.suppress(Exception):
+                self.con.close()
+            if new:  # no half-made case left behind
+                for leftover in (self.path, Path(f"{self.path}.wal")):
+                    leftover.unlink(missing_ok=True)
+            outcome = "no case was written" if new else "the case was left as it was"
+            raise NoSpaceError(f"no space left on {full}; {outcome}") from None
+
+    def _open(self) -> None:
+        read_only = self.read_only
         try:
             self.con = connection.open_case_file(self.path, read_only)
         except duckdb.IOException as exc:
@@ -112,12 +149,20 @@ class Case:
         self._forget_analysis()  # what it cached describes the evidence before this load
         try:
             own = [self.path, Path(f"{self.path}.wal")]
-            with connection.load_settings(self.con):
+            with connection.journalled_load(self.con), connection.load_settings(self.con):
                 return load_paths(
                     self.con, paths, source, on_problem=on_problem, progress=progress, exclude=own
                 )
         except FileNotFoundError as exc:
             raise ForensicsError(str(exc)) from None
+        except Exception as exc:
+            full = no_space(exc, self.path.parent)
+            if full is None:
+                raise
+            # nothing of this load reached the case file (it was held in the WAL): drop it
+            connection.undo_load(self.con, self.path)
+            self.con = connection.open_case_file(self.path, read_only=True)
+            raise NoSpaceError(f"no space left on {full}; the case is as it was before this load") from None
 
     # -- questions ---------------------------------------------------------------------------
     def sql(self, text: str, **params: Any) -> pl.DataFrame:

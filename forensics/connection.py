@@ -79,6 +79,32 @@ def load_settings(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextM
     )
 
 
+# While a load runs, every commit goes to the write-ahead log and none is checkpointed into the
+# case file: the file itself stays as it was before the load until the load's last CHECKPOINT,
+# so a load that fails for want of disk space is undone by dropping the log (`undo_load`).
+UNCHECKPOINTED = {"checkpoint_threshold": "1000TB", "auto_checkpoint_skip_wal_threshold": 2**62}
+
+
+@contextlib.contextmanager
+def journalled_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint what came before, then hold every commit of the load in the WAL."""
+    con.execute("CHECKPOINT")
+    with temporary_settings(con, UNCHECKPOINTED):
+        yield
+
+
+def undo_load(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Close the case without checkpointing and drop its WAL: back to the state `journalled_load`
+    checkpointed (DuckDB's own crash recovery, at the moment before the load)."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET checkpoint_on_detach = 'DISABLED'")
+    with contextlib.suppress(duckdb.Error):
+        con.close()
+    Path(f"{path}.wal").unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def memory_cap_lifted(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """DuckDB's default memory limit for a last-resort step (one file the capped reader could not

@@ -41,3 +41,7 @@ class IndicatorNotFoundError(ForensicsError):
 
 class LoadError(ForensicsError):
     """Nothing could be loaded, or the loader was asked for something impossible."""
+
+
+class NoSpaceError(ForensicsError):
+    """The disk holding the case (or DuckDB's spill folder) is full; the case is left as it was."""

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from . import escape
 from .ingest.outcome import LoadReport
 from .timefmt import format_duration, format_time
 
@@ -59,15 +60,14 @@ def cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(cell(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, default=str)
-    text = str(value)
-    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+        return escape.terminal(json.dumps(value, default=str))
+    return escape.terminal(value)  # one line; no escape sequence or control character survives
 
 
 def csv_cell(value: Any) -> Any:
     """A value for a spreadsheet CSV cell (numbers stay numbers). CSV-formula neutralisation
-    hooks in here; Timesketch CSV does not pass through it (its exports are never altered)."""
-    return value
+    happens here; Timesketch CSV does not pass through it (its exports are never altered)."""
+    return escape.csv_cell(value)
 
 
 def with_version(doc: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def _console(width: int = 200) -> Console:
 
 def _add_row(table: Table, *values: Any) -> None:
     """A table row whose text is shown as it is: evidence text is never read as rich markup."""
-    table.add_row(*(Text(v) if isinstance(v, str) else v for v in values))
+    table.add_row(*(Text(escape.terminal(v)) if isinstance(v, str) else v for v in values))
 
 
 # -- load, queries ------------------------------------------------------------------------------------

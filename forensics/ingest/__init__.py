@@ -14,6 +14,7 @@ from types import ModuleType
 
 import duckdb
 
+from .. import connection
 from . import (
     addresses,
     billing,
@@ -28,6 +29,7 @@ from . import (
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, Unreadable, inspect, looks_binary, walk
 from .outcome import FileOutcome, LoadReport
+from .salvage import too_large
 from .tabular import environment_failure, unexpected_reason
 
 # Order matters: the first loader whose sniff recognises a file gets it.
@@ -142,7 +144,10 @@ def load_paths(
                 _reject_unsettled(ctx, module.SOURCE, routed[module], exc)
     ctx.flush()
     addresses.fill(con)  # the new addresses of this load, each looked up once
-    con.execute("CHECKPOINT")
+    # the whole load is checkpointed here (Case.load holds it in the WAL until now, so that a
+    # full disk can undo it): with the load's memory cap lifted, as for the salvage
+    with connection.memory_cap_lifted(con):
+        con.execute("CHECKPOINT")
     return LoadReport(files=ctx.outcomes + unchanged)
 
 
@@ -188,7 +193,7 @@ def _sniff(f: EvidenceFile, loaders: list[ModuleType]) -> tuple[ModuleType, Snif
     for module in loaders:
         verdict = module.sniff(f)
         if verdict is not None:
-            return module, verdict
+            return too_large(f, verdict.options) or (module, verdict)
     side = side_files.sniff(f)  # plainly not evidence (README, labels, checksums): skipped
     if side is not None:
         return side_files, side

@@ -29,7 +29,7 @@ class EvidenceFile:
     sha256: str
     compression: str  # none | gzip | zip | parquet
     head: bytes = field(repr=False)  # first HEAD_BYTES, decompressed
-    content_size: int = -1  # decompressed bytes (gzip trailer; -1 when unknown, as in zip)
+    content_size: int = -1  # decompressed bytes (gzip trailer, zip directory; -1 when unknown)
     # offsets after the start where a gzip member header could begin (a few; a hint, checked by
     # inflating: a second member in a trail file is data appended to what CloudTrail wrote)
     gzip_magic_at: tuple[int, ...] = ()
@@ -120,16 +120,18 @@ def _gzip_head(start: bytes) -> bytes:
     return bytes(out[:HEAD_BYTES])
 
 
-def _zip_head(path: Path) -> bytes:
+def _zip_head(path: Path) -> tuple[bytes, int]:
+    """The first member's head, and the members' inflated size as the archive declares it
+    (zipfile never reads a member past its declared size: a bound a bomb cannot lie past)."""
     try:
         with zipfile.ZipFile(path) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
             if not members:
-                return b""
+                return b"", 0
             with zf.open(members[0]) as fh:
-                return fh.read(HEAD_BYTES)
+                return fh.read(HEAD_BYTES), sum(m.file_size for m in members)
     except (zipfile.BadZipFile, OSError):
-        return b""
+        return b"", -1
 
 
 def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
@@ -167,7 +169,7 @@ def inspect(path: Path, known: Container[tuple[str, str]] = ()) -> EvidenceFile:
         # and the salvage path takes it, so nothing is lost.
         content_size = int.from_bytes(tail, "little") if size >= 18 else -1
     elif start[:4] == b"PK\x03\x04":
-        compression, head, content_size = "zip", _zip_head(path), -1
+        compression, (head, content_size) = "zip", _zip_head(path)
     elif start[:4] == b"PAR1":
         compression, head = "parquet", start[:4]
     else:

@@ -12,6 +12,10 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
+
+from .evidence import EvidenceFile
+from .tabular import LIMIT_HINT, MAX_DOCUMENT_BYTES, MIB, single_document
 
 Problem = tuple[str, str, str]  # (position, reason, excerpt)
 
@@ -19,8 +23,17 @@ _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[\s,]*")
 
 
-def read_text(path: str) -> tuple[str, list[Problem]]:
-    """The file's text, decompressed as far as the data goes."""
+def read_text(path: str, limit: int | None = None) -> tuple[str, list[Problem]]:
+    """The file's text, decompressed as far as the data goes.
+
+    Python holds the whole text (and the records decoded from it), so a file that inflates beyond
+    `limit` (default `MAX_DOCUMENT_BYTES`) is not decompressed at all: one problem says why. A
+    gzip stream is first inflated without keeping anything, to measure it (a gzip trailer's size
+    can lie); a zip member's declared size bounds what is read from it.
+    """
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
+    if (over := inflates_beyond(path, limit)) is not None:
+        return "", [("byte 0", over, "")]
     data = Path(path).read_bytes()
     problems: list[Problem] = []
     if data[:2] == b"\x1f\x8b":
@@ -56,6 +69,62 @@ def read_text(path: str) -> tuple[str, list[Problem]]:
             problems.append(("byte 0", f"corrupt zip archive: {exc}", ""))
             data = b""
     return data.decode("utf-8", errors="replace").lstrip("\ufeff"), problems
+
+
+def too_large(f: EvidenceFile, options: dict) -> str | None:
+    """Why a single-document JSON file is refused before it is read, None if it is not: the
+    gzip trailer or zip directory declares more than `MAX_DOCUMENT_BYTES` and inflating it
+    (nothing kept) confirms it. (A cut-short gzip's "trailer" is any four bytes: measured, it
+    loads as before. A bomb whose trailer lies small is caught by the salvage, which measures.)"""
+    if not single_document(options) or f.content_size <= MAX_DOCUMENT_BYTES:
+        return None
+    return inflates_beyond(f.path, MAX_DOCUMENT_BYTES)
+
+
+def inflates_beyond(path: str, limit: int) -> str | None:
+    """Why the file is too big for Python to decode whole (None when it is not): its inflated
+    size beyond `limit`, measured in 1 MiB steps with nothing kept."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+        if magic[:2] == b"\x1f\x8b":
+            fh.seek(0)
+            inflated = _gzip_inflated(fh, limit)
+            size = Path(path).stat().st_size
+        elif magic == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    inflated = sum(m.file_size for m in zf.infolist() if not m.is_dir())
+            except (zipfile.BadZipFile, OSError):
+                return None  # read_text says what is wrong with it
+            size = Path(path).stat().st_size
+        else:
+            inflated = size = Path(path).stat().st_size
+    if inflated <= limit:
+        return None
+    grown = f" (over {inflated // size:,} times its {size:,} bytes)" if inflated != size else ""
+    return (
+        f"{'inflates to' if grown else 'is'} more than {limit // MIB:,} MiB{grown}: over the limit "
+        f"for a file held whole in memory (a single JSON document, or a file the reader refused); "
+        f"{LIMIT_HINT}"
+    )
+
+
+def _gzip_inflated(fh: BinaryIO, limit: int) -> int:
+    """Bytes the file's gzip members inflate to, counted until just past `limit`."""
+    inflated = 0
+    decomp = zlib.decompressobj(wbits=31)
+    pending = b""
+    while inflated <= limit:
+        if not pending and not (pending := fh.read(1 << 20)):
+            break
+        try:
+            inflated += len(decomp.decompress(pending, 1 << 20))
+        except zlib.error:
+            break  # corrupt, or padding after the last member: read_text says which
+        pending = decomp.unconsumed_tail
+        if decomp.eof:  # the next member, if any
+            pending, decomp = decomp.unused_data, zlib.decompressobj(wbits=31)
+    return inflated
 
 
 class _LineCounter:
@@ -103,7 +172,8 @@ def salvage_records(path: str, shape: str) -> tuple[list[tuple[str, str]], list[
     records: list[tuple[str, str]] = []
     broken = 0
     if not text.strip():
-        problems.append(("byte 0", "no JSON content after decompression", ""))
+        if not problems:
+            problems.append(("byte 0", "no JSON content after decompression", ""))
         return records, problems, 0
 
     key = {"records": "Records", "records_lines": "Records", "lookup": "Events"}.get(shape)

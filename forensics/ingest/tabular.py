@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -35,11 +36,25 @@ READER_ERRORS = (
 
 T = TypeVar("T")
 
+MIB = 1024 * 1024
+# The largest file held whole in memory, inflated: one JSON document (DuckDB's reader needs a
+# whole `{"Records": [...]}` at once), or a file decoded by the Python salvage (zip archives, and
+# files the reader refused). Beyond it the file is rejected, saying so, before it is inflated:
+# a gzip or zip bomb cannot take the machine's memory. Files that stream (NDJSON, CSV, flow
+# logs; CUR CSVs inflate to gigabytes) have no such limit. Peak memory for a file at the limit is
+# about three times it (README "What the loader reads").
+MAX_DOCUMENT_BYTES = int(os.environ.get("FORENSICS_MAX_DOCUMENT_MB", "512")) * MIB
+LIMIT_HINT = "raise it with FORENSICS_MAX_DOCUMENT_MB"
 # DuckDB's JSON reader allocates `maximum_object_size` per file it reads: set far above need
 # (512 MiB) it spent as much time in the kernel as parsing (8.7 s of a 9.4 s read of 1M events).
 # So the limit follows the batch's largest file; DuckDB's own 16 MiB default is the least.
-MIN_OBJECT_BYTES = 16 * 1024 * 1024
-MAX_OBJECT_BYTES = 1024 * 1024 * 1024
+MIN_OBJECT_BYTES = 16 * MIB
+MAX_OBJECT_BYTES = max(MAX_DOCUMENT_BYTES, MIN_OBJECT_BYTES)
+
+
+def single_document(options: dict) -> bool:
+    """True for a JSON file read as one document (not one document per line)."""
+    return options.get("layout") in ("unstructured", "array") or options.get("shape") in ("records", "doc")
 
 
 def json_object_limit(files: Iterable[EvidenceFile]) -> int:

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..escape import md_code as code
+from ..escape import md_text as text
 from ..timefmt import format_duration as _dur
-from ..timefmt import format_relative
-from ..timefmt import format_time as _t
+from ..timefmt import format_relative, format_time
+
+# Every value from the evidence (names, agents, types, policies, regions: what an intruder
+# could have typed) is written through `code` or `text`; numbers and our own words are not.
+
+
+def _t(value: Any) -> str:
+    """A time in the one human format; text that is not a time is escaped like any evidence."""
+    return text(format_time(value))
 
 
 def _list(items: list[Any], limit: int = 12) -> str:
-    shown = [f"`{i}`" for i in items[:limit]]
+    shown = [code(i) for i in items[:limit]]
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(shown) + more if shown else "none"
 
@@ -21,17 +30,18 @@ def story_markdown(story: dict[str, Any]) -> str:
     ind = story["indicator"]
     first = story.get("first_use") or {}
     run = story["run_instances"]
-    out = [f"# Investigation: {ind['type'].replace('_', ' ')} `{ind['value']}`", ""]
+    out = [f"# Investigation: {text(ind['type'].replace('_', ' '))} {code(ind['value'])}", ""]
     out += ["## Summary", ""]
     if not first:
         out += ["No activity attributable to an intrusion was found for this indicator.", ""]
     else:
         out += [
-            f"- **Principal**: `{story['principal_arn']}`"
+            f"- **Principal**: {code(story['principal_arn'])}"
             + (f" (and {len(story['principals']) - 1} more)" if len(story["principals"]) > 1 else ""),
             f"- **Access keys**: {_list(story['access_keys'])}; key first seen {_t(story['key_first_seen'])}",
-            f"- **First use**: {_t(first['time'])} from `{first['source_ip']}` "
-            f"({first['event_name']} in {first['region']}), user agent `{first['user_agent']}`",
+            f"- **First use**: {_t(first['time'])} from {code(first['source_ip'])} "
+            f"({text(first['event_name'])} in {text(first['region'])}), "
+            f"user agent {code(first['user_agent'])}",
             f"- **Intruder addresses**: {_list(story['source_ips'])}",
         ]
         d = story["durations_s"]
@@ -42,7 +52,7 @@ def story_markdown(story: dict[str, Any]) -> str:
         ]
         cost = story["cost"]
         out.append(
-            f"- **Incident cost**: {cost['total']:.2f} {cost['currency']}"
+            f"- **Incident cost**: {cost['total']:.2f} {text(cost['currency'])}"
             + ("" if cost["total"] else " (no billed resource linked)")
         )
         if story["still_running"]:
@@ -52,8 +62,8 @@ def story_markdown(story: dict[str, Any]) -> str:
         out += ["## Credentials the intrusion minted", ""]
         for d in story["derivations"]:
             out.append(
-                f"- {_t(d['time'])} `{d['event_name']}` by `{d['by']}` → `{d['credential']}`"
-                + (f" (user {d['user_name']})" if d.get("user_name") else "")
+                f"- {_t(d['time'])} {code(d['event_name'])} by {code(d['by'])} → {code(d['credential'])}"
+                + (f" (user {code(d['user_name'])})" if d.get("user_name") else "")
             )
         out.append("")
     out += _phases(story)
@@ -83,8 +93,8 @@ def _phases(story: dict[str, Any]) -> list[str]:
     ]
     for p in story["phases"]:
         out.append(
-            f"| {p['phase']} | {_t(p['start'])} | {_t(p['end'])} | {p['events']} | "
-            f"{p['denied']} | {', '.join(p['notable'])} |"
+            f"| {text(p['phase'])} | {_t(p['start'])} | {_t(p['end'])} | {p['events']} | "
+            f"{p['denied']} | {', '.join(text(n) for n in p['notable'])} |"
         )
     return out + [""]
 
@@ -105,7 +115,7 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
         + f": {_list(run['regions'], 20)}",
         f"- Failed regions: {_list(run['failed_regions'], 20)}; "
         f"{run['failed_calls']} refused calls "
-        f"({', '.join(f'{k} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
+        f"({', '.join(f'{text(k)} ×{v}' for k, v in run['error_codes'].items()) or 'none'})",
         "- New regions (never used before first use), attempted: "
         + (
             _list(run["new_regions"], 20)
@@ -113,7 +123,7 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
             else "unknown (less than a day of evidence before first use)"
         ),
         f"- {len(run['instances'])} instances: "
-        + ", ".join(f"{t} ×{n}" for t, n in run["instance_types"].items()),
+        + ", ".join(f"{code(t)} ×{n}" for t, n in run["instance_types"].items()),
         "",
     ]
     if story.get("flows"):
@@ -124,13 +134,15 @@ def _impact(run: dict[str, Any], story: dict[str, Any]) -> list[str]:
             "|---|---:|---:|---:|",
         ]
         for f in story["flows"][:10]:
-            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes']:,} | {f['flows']} |")
+            out.append(f"| {text(f['remote_addr'])} | {text(f['port'])} | {f['bytes']:,} | {f['flows']} |")
         out.append("")
     cost = story["cost"]
     if cost["by_region"]:
         out += [
             "Cost by region: "
-            + ", ".join(f"{r} {v:.2f}" for r, v in sorted(cost["by_region"].items(), key=lambda kv: -kv[1])),
+            + ", ".join(
+                f"{text(r)} {v:.2f}" for r, v in sorted(cost["by_region"].items(), key=lambda kv: -kv[1])
+            ),
             "",
         ]
     return out
@@ -140,18 +152,18 @@ def _response(story: dict[str, Any]) -> list[str]:
     out = ["## Response", ""]
     q = story.get("aws_quarantine")
     out.append(
-        f"- AWS quarantine: `{q['policy']}` at {_t(q['time'])}"
+        f"- AWS quarantine: {code(q['policy'])} at {_t(q['time'])}"
         if q
         else "- AWS quarantine: none in the evidence"
     )
     for h in story.get("health_events") or []:
-        out.append(f"- {h['source']} finding `{h['type']}` at {_t(h['first_seen'])}")
+        out.append(f"- {text(h['source'])} finding {code(h['type'])} at {_t(h['first_seen'])}")
     c = story.get("containment")
     if c:
         names = sorted({e["event_name"] for e in c["events"]})
         out.append(
             f"- Containment from {_t(c['time'])} by {_list(c['by'])}: "
-            f"{len(c['events'])} calls ({', '.join(names)})"
+            f"{len(c['events'])} calls ({', '.join(text(n) for n in names)})"
         )
     else:
         out.append("- Containment: no responder action on the intrusion's resources found")
@@ -168,14 +180,14 @@ def _coverage(cov: dict[str, Any]) -> list[str]:
     ]
     for name, src in cov["sources"].items():
         out.append(
-            f"- {name}: {src['records']:,} records in {src['files']:,} files"
+            f"- {text(name)}: {src['records']:,} records in {src['files']:,} files"
             + (f", {_t(src['from'])} to {_t(src['to'])}" if src["from"] else "")
         )
     if cov["gaps"]:
         out += ["", 'Gaps (what "not found" may hide):', ""]
         for g in cov["gaps"][:20]:
             span = f" {_t(g['from'])} to {_t(g['to'])}" if g.get("from") else ""
-            out.append(f"- {g['kind']}{span}: {g['detail']}")
+            out.append(f"- {text(g['kind'])}{span}: {text(g['detail'])}")
         if len(cov["gaps"]) > 20:
             out.append(f"- and {len(cov['gaps']) - 20} more")
     return out + [""]
@@ -184,7 +196,7 @@ def _coverage(cov: dict[str, Any]) -> list[str]:
 def profile_markdown(prof: dict[str, Any]) -> str:
     """A profile as text: seen, activity, what is new against the baseline, related."""
     out = [
-        f"# Profile: {prof['kind'].replace('_', ' ')} `{prof['entity']}`",
+        f"# Profile: {text(prof['kind'].replace('_', ' '))} {code(prof['entity'])}",
         "",
         f"- First seen {_t(prof['first_seen'])}, last seen {_t(prof['last_seen'])}",
         f"- Scope {_t(prof['scope']['from'])} to {_t(prof['scope']['to'])} "
@@ -196,7 +208,7 @@ def profile_markdown(prof: dict[str, Any]) -> str:
         "",
     ]
     for label, items in prof["newly_observed"].items():
-        out.append(f"- {label.replace('_', ' ')}: {_list([i['value'] for i in items], 8)}")
+        out.append(f"- {text(label.replace('_', ' '))}: {_list([i['value'] for i in items], 8)}")
     out += [
         "",
         "## Activity",
@@ -208,11 +220,16 @@ def profile_markdown(prof: dict[str, Any]) -> str:
         out.append(f"| {_t(a['bucket'])} | {a['calls']} | {a['succeeded']} | {a['failed']} | {a['denied']} |")
     out += ["", "## Related", ""]
     for col, items in prof["related"].items():
-        out.append(f"- {col}: " + (", ".join(f"`{i['value']}` ({i['events']})" for i in items[:8]) or "none"))
+        out.append(
+            f"- {text(col)}: "
+            + (", ".join(f"{code(i['value'])} ({i['events']})" for i in items[:8]) or "none")
+        )
     if prof["flows"]:
         out += ["", "## Flows", "", "| remote | port | bytes out | bytes in |", "|---|---:|---:|---:|"]
         for f in prof["flows"][:15]:
-            out.append(f"| {f['remote_addr']} | {f['port']} | {f['bytes_out']:,} | {f['bytes_in']:,} |")
+            out.append(
+                f"| {text(f['remote_addr'])} | {text(f['port'])} | {f['bytes_out']:,} | {f['bytes_in']:,} |"
+            )
     return "\n".join(out) + "\n"
 
 

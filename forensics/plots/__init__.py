@@ -7,14 +7,32 @@ case, shows, prints or writes, except `export_figure(s)` which writes image file
 
 from __future__ import annotations
 
-from .activity import api_call_volume
-from .cost import cost_by_region
-from .coverage import evidence_coverage
+import functools
+from collections.abc import Callable
+
+from ..escape import plotly_figure
+from . import activity, cost, coverage, flows, graph, heatmap, timeline
 from .export import export_figure, export_figures, find_browser
-from .flows import flow_volume
-from .graph import entity_graph
-from .heatmap import region_heatmap
-from .timeline import attack_timeline
+
+
+def _escaped(build: Callable) -> Callable:
+    """The figures' one render point: every string Plotly reads as markup escaped
+    (forensics.escape.plotly_figure), whichever face shows the figure."""
+
+    @functools.wraps(build)
+    def figure(*args, **kwargs):
+        return plotly_figure(build(*args, **kwargs))
+
+    return figure
+
+
+api_call_volume = _escaped(activity.api_call_volume)
+cost_by_region = _escaped(cost.cost_by_region)
+evidence_coverage = _escaped(coverage.evidence_coverage)
+flow_volume = _escaped(flows.flow_volume)
+entity_graph = _escaped(graph.entity_graph)
+region_heatmap = _escaped(heatmap.region_heatmap)
+attack_timeline = _escaped(timeline.attack_timeline)
 
 __all__ = [
     "api_call_volume",
