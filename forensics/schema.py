@@ -175,7 +175,8 @@ TABLES: dict[str, str] = {
             duplicates            BIGINT,
             rejected              BIGINT,
             detail                VARCHAR,   -- why skipped/rejected/superseded, in one line
-            loaded_at             TIMESTAMPTZ
+            loaded_at             TIMESTAMPTZ,
+            integrity             VARCHAR    -- CloudTrail digest verdict (forensics.integrity), else NULL
         )""",
     "rejects": """
         CREATE TABLE IF NOT EXISTS rejects (
@@ -243,6 +244,8 @@ UPGRADES: dict[tuple[str, str], tuple[str, str]] = {
                ELSE 'export' END""",
     ),
     ("cloudtrail", "envelope"): ("JSON", "SELECT 1"),
+    # NULL until a verification runs (`verify --case`, or a load of an acquired folder)
+    ("sources", "integrity"): ("VARCHAR", "SELECT 1"),
 }
 
 
