@@ -81,7 +81,7 @@ def stored_files(paths: list[Path], manifest: Path | None) -> list[Stored]:
         doc = read_manifest(manifest)
         base = manifest.parent
         for obj in doc.get("objects", []):
-            if obj.get("path"):
+            if obj.get("path") and obj.get("current", True):  # older versions: kept, not judged
                 known[os.path.realpath(base / obj["path"])] = obj
     out = []
     for f in _files(paths):

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from .. import __version__
+from .. import __version__, integrity
 from ..case import Case
 from ..plots.html import figures_html
 from . import frames, sections, text
@@ -120,7 +120,8 @@ def build_report(
         _section(
             "evidence",
             f"Evidence appendix ({evidence.height:,} files)",
-            "<details><summary>Files and SHA-256 digests</summary>"
+            sections.custody_table(integrity.custody(case.con))
+            + "<details><summary>Files and SHA-256 digests</summary>"
             + sections.frame_table(_appendix(evidence), "evidence")
             + "</details>",
         ),
