@@ -76,14 +76,14 @@ def _stamp(t: datetime, seconds: bool) -> str:
     return t.strftime("%Y%m%dT%H%M%SZ" if seconds else "%Y%m%dT%H%MZ")
 
 
-def log_key(t: datetime, n: int, prefix: str = "") -> str:
-    name = f"{ACCOUNT}_CloudTrail_{REGION}_{_stamp(t, False)}_abcdEFGH{n:08d}.json.gz"
-    return f"{prefix}AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{t:%Y/%m/%d}/{name}"
+def log_key(t: datetime, n: int, prefix: str = "", account: str = ACCOUNT) -> str:
+    name = f"{account}_CloudTrail_{REGION}_{_stamp(t, False)}_abcdEFGH{n:08d}.json.gz"
+    return f"{prefix}AWSLogs/{account}/CloudTrail/{REGION}/{t:%Y/%m/%d}/{name}"
 
 
-def digest_key(end: datetime, prefix: str = "") -> str:
-    name = f"{ACCOUNT}_CloudTrail-Digest_{REGION}_{TRAIL}_{REGION}_{_stamp(end, True)}.json.gz"
-    return f"{prefix}AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/{end:%Y/%m/%d}/{name}"
+def digest_key(end: datetime, prefix: str = "", account: str = ACCOUNT) -> str:
+    name = f"{account}_CloudTrail-Digest_{REGION}_{TRAIL}_{REGION}_{_stamp(end, True)}.json.gz"
+    return f"{prefix}AWSLogs/{account}/CloudTrail-Digest/{REGION}/{end:%Y/%m/%d}/{name}"
 
 
 def build_chain(
@@ -94,6 +94,7 @@ def build_chain(
     prefix: str = "",
     records=None,
     claimed_key=None,
+    account: str = ACCOUNT,
 ) -> list[Obj]:
     """Log files and one signed digest per hour; digests chained through previousDigest*.
 
@@ -121,12 +122,12 @@ def build_chain(
                         "eventSource": "sts.amazonaws.com",
                         "eventID": f"00000000-0000-0000-0000-{n:012d}",
                         "awsRegion": REGION,
-                        "recipientAccountId": ACCOUNT,
+                        "recipientAccountId": account,
                     }
                 ]
             )
             raw = json.dumps({"Records": recs}).encode()
-            k = log_key(delivered, n, prefix)
+            k = log_key(delivered, n, prefix, account)
             objs.append(Obj(k, gzip.compress(raw)))
             entries.append(
                 {
@@ -138,9 +139,9 @@ def build_chain(
                     "oldestEventTime": None,
                 }
             )
-        dkey = digest_key(end, prefix)
+        dkey = digest_key(end, prefix, account)
         doc = {
-            "awsAccountId": ACCOUNT,
+            "awsAccountId": account,
             "digestStartTime": begin.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "digestEndTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "digestS3Bucket": BUCKET,
