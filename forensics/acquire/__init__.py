@@ -256,7 +256,8 @@ def _parse_s3(url: str) -> tuple[str, str]:
 
 def _sessions(session: Any, caller: dict[str, Any], opts: Options, make: Any, problem: Any) -> Any:
     """(account, session) for the caller's account and, through --role-name, the others."""
-    accounts = opts.accounts or [caller["Account"]]
+    # "all": every account folder of the trail buckets the caller can read (an organization trail)
+    accounts = [a for a in opts.accounts if a != "all"] or [caller["Account"]]
     for account in accounts:
         if account == caller["Account"]:
             yield account, session
