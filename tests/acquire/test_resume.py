@@ -115,3 +115,23 @@ def test_versions_and_delete_markers_are_kept_and_verified(aws, tmp_path: Path):
         c.load([out], on_problem=lambda line: None)
         verdicts = dict(c.con.execute("SELECT integrity, count(*) FROM sources GROUP BY 1").fetchall())
     assert verdicts.get("valid") == len(objs)  # 9 logs and 3 digests, newest signed by its metadata
+
+
+def test_organization_layout_with_a_key_prefix_and_only_the_window(aws, tmp_path: Path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    boto3.client("cloudtrail").create_trail(
+        Name="org-trail", S3BucketName=BUCKET, S3KeyPrefix="org-trails", IsOrganizationTrail=True
+    )
+    inside = build_chain(hours=2, account=CALLER)
+    outside = build_chain(hours=1, account=CALLER, start=parse_time("2026-11-20T05:00:31Z"))
+    other = build_chain(hours=1, account="210987654321")  # another member account: not asked for
+    for o in inside + outside + other:
+        s3.put_object(
+            Bucket=BUCKET, Key="org-trails/" + o.key.replace("AWSLogs/", "AWSLogs/o-aa11bb22cc/"), Body=o.body
+        )
+    out = tmp_path / "ev"
+    summary = acquire(_opts(out))
+    keys = sorted(o["key"] for o in json.loads((out / "acquisition.json").read_text())["objects"])
+    expected = sorted("org-trails/" + o.key.replace("AWSLogs/", "AWSLogs/o-aa11bb22cc/") for o in inside)
+    assert keys == expected and summary.counts["trails"] == 1
