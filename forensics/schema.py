@@ -176,7 +176,8 @@ TABLES: dict[str, str] = {
             duplicates            BIGINT,
             rejected              BIGINT,
             detail                VARCHAR,   -- why skipped/rejected/superseded, in one line
-            loaded_at             TIMESTAMPTZ
+            loaded_at             TIMESTAMPTZ,
+            integrity             VARCHAR    -- CloudTrail digest verdict (forensics.integrity), else NULL
         )""",
     "rejects": """
         CREATE TABLE IF NOT EXISTS rejects (
@@ -257,6 +258,8 @@ UPGRADES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("cloudtrail", "envelope"): ("JSON", "SELECT 1"),
     ("vpc_flows", "record_flags"): ("VARCHAR[]", f"UPDATE vpc_flows SET record_flags = {FLOW_FLAGS_SQL}"),
+    # NULL until a verification runs (`verify --case`, or a load of an acquired folder)
+    ("sources", "integrity"): ("VARCHAR", "SELECT 1"),
 }
 
 

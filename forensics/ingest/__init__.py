@@ -43,6 +43,9 @@ LOADERS: list[ModuleType] = [
     vpcflow,
     billing,
 ]
+from ..integrity import loader as _custody  # noqa: E402  (acquisition.json, public keys: skipped)
+
+LOADERS.insert(0, _custody)
 
 INSPECT_THREADS = 4  # files fingerprinted at once
 EXCERPT_BYTES = 512  # of a file's head kept after sniffing, for reject excerpts
@@ -71,6 +74,7 @@ def load_paths(
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    paths = list(paths)
     skip = {os.path.realpath(p) for p in exclude}
     skip_names = {os.path.basename(p) for p in skip}
     # realpath costs a syscall per path component: only for files that could be excluded
@@ -144,6 +148,9 @@ def load_paths(
                 _reject_unsettled(ctx, module.SOURCE, routed[module], exc)
     ctx.flush()
     addresses.fill(con)  # the new addresses of this load, each looked up once
+    from .. import integrity  # an acquired folder: its seal and every file's digest verdict
+
+    integrity.after_load(con, paths, on_problem)
     # the whole load is checkpointed here (Case.load holds it in the WAL until now, so that a
     # full disk can undo it): with the load's memory cap lifted, as for the salvage
     with connection.memory_cap_lifted(con):

@@ -74,6 +74,14 @@ def coverage(ctx: Ctx, launched: dict[str, list[str]], story_end: datetime | Non
         "from": iso(start),
         "to": iso(end),
         "gaps": gaps,
+        # {verdict: file count} from CloudTrail digest validation (forensics.integrity); {} unverified
+        "integrity": {
+            r["integrity"]: r["n"]
+            for r in ctx.rows(
+                "SELECT integrity, count(*) AS n FROM sources "
+                "WHERE integrity IS NOT NULL GROUP BY 1 ORDER BY 1"
+            )
+        },
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from .. import __version__
+from .. import __version__, integrity
 from ..case import Case
 from ..plots.html import figures_html, full_plotlyjs, plotly_version
 from ..timefmt import format_time, relative_duration
@@ -129,7 +129,8 @@ def build_report(
         _section(
             "evidence",
             f"Evidence appendix ({evidence.height:,} files)",
-            "<details><summary>Files and SHA-256 digests</summary>"
+            sections.custody_table(integrity.custody(case.con))
+            + "<details><summary>Files and SHA-256 digests</summary>"
             + sections.frame_table(_appendix(evidence), "evidence")
             + "</details>",
         ),

@@ -398,3 +398,27 @@ def coverage_tables(story: dict[str, Any]) -> str:
     if not gap_rows:
         return out + '<p class="empty">No gap found in the evidence.</p>'
     return out + table(gap_rows, cols, "gaps")
+
+
+def custody_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Chain of custody (forensics.integrity.custody): who acquired the evidence, when, the
+    manifest's seal, and how many files AWS's digest signatures prove (verdict counts)."""
+    if not rows:
+        return '<p class="empty">No acquisition manifest loaded and no integrity verification run.</p>'
+    shown = [
+        {
+            **r,
+            "integrity": ", ".join(f"{n:,} {v}" for v, n in (r.get("integrity") or {}).items())
+            or "not verified",
+        }
+        for r in rows
+    ]
+    columns = [
+        ("acquired_by", "Acquired by"),
+        ("started_at", "Started"),
+        ("finished_at", "Finished"),
+        ("objects", "Objects"),
+        ("seal", "Seal (SHA-256 of acquisition.json)"),
+        ("integrity", "CloudTrail integrity (files)"),
+    ]
+    return "<h3>Chain of custody</h3>" + table(shown, columns, "compact")
