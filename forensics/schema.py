@@ -444,6 +444,8 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "ecs_task_id": "ECS: the task's id.",
             "reject_reason": "Why traffic was rejected (e.g. BPA).",
             "extra": "Fields of other formats (Transit Gateway, newer versions) and export time, as JSON.",
+            "record_flags": "Caveats on the row: 'time implausible' (before 2013-11 or over a day ahead: kept, "
+            "never drives a span), 'lossy from OCSF' (read from Security Lake).",
             **_PROVENANCE,
         },
     ),
@@ -509,13 +511,16 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "bytes": "The file's size.",
             "format": "The detected format (cloudtrail-records, vpcflow-v2, cur2-parquet, ...).",
             "status": "loaded, partial, rejected, superseded, skipped-digest, skipped-manifest, "
-            "skipped-already-loaded, ...",
+            "skipped-not-evidence, skipped-already-loaded, ...",
             "records_read": "Records read from the file.",
             "records_loaded": "Records stored (read = loaded + duplicates + rejected).",
             "duplicates": "Records already in the case.",
             "rejected": "Records quarantined in rejects.",
             "detail": "Why the file was skipped, rejected or superseded, in one line.",
             "loaded_at": "When the load read it, UTC.",
+            "integrity": "CloudTrail digest verdict for the file (valid, modified, missing, trailing-data, "
+            "moved, unverified, key-not-found, signature-invalid, unreferenced, gap); NULL until "
+            "`forensics verify --case` or a load of an acquired folder checks it.",
         },
     ),
     "rejects": (
