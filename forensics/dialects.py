@@ -1,31 +1,44 @@
-"""The canned queries in other engines' SQL (Athena/Trino, Spark), through sqlglot.
+"""The canned queries and the vocabulary in other engines' SQL (Spark, Athena/Trino), via sqlglot.
 
-Queries are written once, in DuckDB SQL, against the case's flattened tables. sqlglot rewrites
-what has a faithful counterpart (arg_min to min_by, list functions to array functions, lambdas);
-anything it would pass through unchanged because the target has no such function (DuckDB's
-interval constructors, time_bucket, list helpers, its hash) makes the translation fail with the
-query and the construct named, rather than hand over SQL that breaks, or worse, means something
-else. Parameters stay named (`:name`); bind them the target's way. The tables must be shaped like
-the case's (`cloudtrail`, `vpc_flows`, `billing`, `findings`), e.g. a CTAS over Athena's own.
+Queries and definitions are written once, in SQL that DuckDB runs and that means the same
+elsewhere. Translation is done on the syntax tree, never on text:
+
+- the vocabulary's scalar macros are inlined (their bodies substituted for each call, arguments
+  parenthesised), because Athena and Trino have no SQL functions and Spark's SQL functions cannot
+  hold the subqueries some definitions use; the vocabulary's views become the target's views
+  (Spark temp views) or, for Athena/Trino, common table expressions of the one statement;
+- parameters are bound the target's way: values become typed literals built by sqlglot from
+  validated values (`bind="literal"`), Spark named markers `:name` (`bind="named"`), or Athena's
+  positional `?` for strings in WHERE (`bind="positional"`);
+- sqlglot then writes the dialect. What its output gets wrong was rewritten in the queries
+  themselves as SQL both engines run the same way (proven by tests/lake's differential test);
+  `DUCKDB_ONLY` names what must not be left in the output, a last guard.
+
+sqlglot is pinned to a tested range in pyproject.toml: a new release changes the output.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from .catalog import Query, get_query
 from .errors import ForensicsError
 
-DIALECTS = ("trino", "athena", "spark", "duckdb")
+DIALECTS = ("duckdb", "spark", "athena", "trino")
 
-# DuckDB functions that sqlglot leaves as they are when the target lacks them.
+# DuckDB functions that sqlglot passes through unchanged when the target has no such function.
 DUCKDB_ONLY = (
-    "TO_SECONDS", "TO_MINUTES", "TO_HOURS", "TO_DAYS", "TIME_BUCKET", "EPOCH", "LIST_SORT",
+    "TO_SECONDS", "TO_MINUTES", "TO_HOURS", "TO_DAYS", "TIME_BUCKET", "DATE_BIN", "EPOCH", "LIST_SORT",
     "LIST_DISTINCT", "LIST_FILTER", "LIST_CONTAINS", "LIST_CONCAT", "LIST_INTERSECT", "LIST_HAS_ANY",
-    "LIST_ZIP", "LIST_TRANSFORM", "REGEXP_FULL_MATCH", "JSON_TRANSFORM", "ARRAY_TO_STRING", "RANGE",
+    "LIST_ZIP", "LIST_TRANSFORM", "REGEXP_FULL_MATCH", "JSON_TRANSFORM", "RANGE",
 )  # fmt: skip
 MISSING = {"trino": ("HASH", "MODE"), "athena": ("HASH", "MODE"), "spark": ()}
 
@@ -34,24 +47,138 @@ class TranslationError(ForensicsError):
     """A query cannot be written faithfully in the target dialect."""
 
 
-def translate(query: str | Query, dialect: str = "trino") -> str:
-    """The query's SQL in `dialect`, or TranslationError naming what does not translate."""
-    q = get_query(query) if isinstance(query, str) else query
+@dataclass(frozen=True)
+class Vocabulary:
+    """The vocabulary parsed: macros to inline, views in install order, tables of data."""
+
+    macros: dict[str, tuple[tuple[str, ...], exp.Expression]]
+    views: tuple[tuple[str, exp.Expression], ...]
+    tables: tuple[str, ...]
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The vocabulary's SQL parsed once."""
+    from .vocabulary import sql_text
+
+    macros: dict[str, tuple[tuple[str, ...], exp.Expression]] = {}
+    views: list[tuple[str, exp.Expression]] = []
+    tables: list[str] = []
+    for stmt in sqlglot.parse(sql_text(), read="duckdb"):
+        if not isinstance(stmt, exp.Create):
+            continue
+        kind = (stmt.args.get("kind") or "").upper()
+        if kind == "MACRO":
+            udf = stmt.this
+            params = tuple(p.name.lower() for p in udf.expressions)
+            macros[udf.this.name.lower()] = (params, stmt.expression)
+        elif kind == "VIEW":
+            views.append((stmt.this.name, stmt.expression))
+        elif kind == "TABLE":
+            tables.append(stmt.this.this.name if isinstance(stmt.this, exp.Schema) else stmt.this.name)
+    return Vocabulary(macros, tuple(views), tuple(tables))
+
+
+def _macro_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return None
+
+
+def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
+    """`tree` with every call of a vocabulary macro replaced by the macro's body."""
+    vocab = vocab or vocabulary()
+
+    def expand(node: exp.Expression) -> exp.Expression:
+        name = _macro_name(node)
+        if name is None or name not in vocab.macros:
+            return node
+        params, body = vocab.macros[name]
+        args = node.expressions
+        if len(args) != len(params):
+            raise TranslationError(f"{name} takes {len(params)} arguments, given {len(args)}")
+        given = {p: inline_macros(a.copy(), vocab) for p, a in zip(params, args, strict=True)}
+
+        def substitute(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and not n.table and n.name.lower() in given:
+                return exp.Paren(this=given[n.name.lower()].copy())
+            return n
+
+        return inline_macros(body.copy().transform(substitute), vocab)
+
+    return tree.transform(expand)
+
+
+def parse(sql: str) -> exp.Expression:
+    try:
+        [tree] = sqlglot.parse(sql, read="duckdb")
+    except SqlglotError as exc:
+        raise TranslationError(f"cannot parse: {_first_line(exc)}") from None
+    return tree
+
+
+def bind_literals(tree: exp.Expression, params: dict[str, Any], types: dict[str, str]) -> exp.Expression:
+    """Parameters (`$name`) replaced by typed literals built from validated values."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder | exp.Parameter):
+            name = node.name
+            if name not in types:
+                raise TranslationError(f"parameter {name!r} is not declared")
+            return typed_literal(params.get(name), types[name])
+        return node
+
+    return tree.transform(replace)
+
+
+def typed_literal(value: Any, sql_type: str) -> exp.Expression:
+    """A literal of the parameter's declared type, built by sqlglot (never by text)."""
+    target = exp.DataType.build(sql_type, dialect="duckdb")
+    if value is None:
+        return exp.Cast(this=exp.null(), to=target)
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Cast(this=exp.Literal.number(value), to=target)
+    if isinstance(value, datetime):
+        value = value.isoformat(sep=" ")
+    return exp.Cast(this=exp.Literal.string(str(value)), to=target)
+
+
+def translate_tree(tree: exp.Expression, dialect: str, name: str = "query") -> str:
+    """SQL text for `dialect` from a tree (macros already inlined), with the last guard."""
     if dialect not in DIALECTS:
         raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     try:
-        [text] = sqlglot.transpile(
-            q.sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True
-        )
+        text = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True)
     except SqlglotError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TranslationError(f"query {q.id!r} does not translate to {dialect}: {first}") from None
+        raise TranslationError(f"{name!r} does not translate to {dialect}: {_first_line(exc)}") from None
     if dialect != "duckdb":
         names = DUCKDB_ONLY + MISSING.get(dialect, ())
         leftover = re.compile(r"\b(" + "|".join(names) + r")\s*\(", re.I)
         leftovers = sorted({m.group(1).upper() for m in leftover.finditer(text)})
         if leftovers:
             raise TranslationError(
-                f"query {q.id!r} uses DuckDB-only {', '.join(leftovers)}, which {dialect} does not have"
+                f"{name!r} uses DuckDB-only {', '.join(leftovers)}, which {dialect} does not have"
             )
     return text
+
+
+def translate(query: str | Query, dialect: str = "trino") -> str:
+    """The query's SQL in `dialect` with the vocabulary inlined (its views left as names the
+    target must provide), or TranslationError naming what does not translate."""
+    q = get_query(query) if isinstance(query, str) else query
+    if dialect not in DIALECTS:
+        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    if dialect == "duckdb":
+        return q.sql
+    try:
+        tree = inline_macros(parse(q.sql))
+    except TranslationError as exc:
+        raise TranslationError(f"query {q.id!r}: {exc}") from None
+    return translate_tree(tree, dialect, f"query {q.id}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,39 @@
+"""`forensics export` and `forensics pull`: a case as a Parquet lake, and a lake's slice as a case."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..cli import CaseOpt, _fail, app
+from ..errors import ForensicsError
+from ..schema import SCHEMA_VERSION
+
+
+@app.command("export")
+def export(
+    case: CaseOpt,
+    to: Annotated[Path, typer.Option("--to", help="A new or empty folder for the lake.")],
+    fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Write the case's tables as a Hive-partitioned Parquet lake (by account, region and day)."""
+    from ..lake import export_case
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        _fail(f"unknown --format {fmt!r} (table|json)")
+    if not case.exists():
+        _fail(f"no case file at {case}")
+    try:
+        report = export_case(case, to)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **report.to_dict()}) + "\n")
+        return
+    rows = ", ".join(f"{t} {n}" for t, n in report.tables.items() if n)
+    typer.echo(f"lake written to {report.lake} in {report.seconds:.1f} s: {rows or 'no rows'}")
