@@ -43,6 +43,25 @@ DUCKDB_ONLY = (
 MISSING = {"trino": ("HASH", "MODE"), "athena": ("HASH", "MODE"), "spark": ()}
 
 
+# The bodies of portable.sql's primitives in the other engines (the only macros written per
+# engine; parameters as in portable.sql). Trino's and Athena's are parsed, never executed here.
+_TRINO_OVERRIDES = {
+    "json_items": "CASE WHEN j IS NULL THEN ARRAY[] WHEN json_array_length(j) IS NOT NULL "
+    "THEN transform(CAST(json_parse(j) AS ARRAY(JSON)), x -> json_format(x)) ELSE ARRAY[j] END",
+    "json_strings": "CASE WHEN json_array_length(j) IS NOT NULL THEN "
+    "transform(CAST(json_parse(j) AS ARRAY(JSON)), x -> coalesce(json_extract_scalar(x, '$'), json_format(x))) END",
+}
+OVERRIDES: dict[str, dict[str, str]] = {
+    "spark": {
+        "json_items": "CASE WHEN j IS NULL THEN array() WHEN substr(ltrim(j), 1, 1) = '[' "
+        "THEN from_json(j, 'array<string>') ELSE array(j) END",
+        "json_strings": "CASE WHEN substr(ltrim(j), 1, 1) = '[' THEN from_json(j, 'array<string>') END",
+    },
+    "trino": _TRINO_OVERRIDES,
+    "athena": _TRINO_OVERRIDES,
+}
+
+
 class TranslationError(ForensicsError):
     """A query cannot be written faithfully in the target dialect."""
 
@@ -57,8 +76,8 @@ class Vocabulary:
 
 
 @functools.cache
-def vocabulary() -> Vocabulary:
-    """The vocabulary's SQL parsed once."""
+def vocabulary(dialect: str = "duckdb") -> Vocabulary:
+    """The vocabulary's SQL parsed once per target (its primitives in the target's words)."""
     from .vocabulary import sql_text
 
     macros: dict[str, tuple[tuple[str, ...], exp.Expression]] = {}
@@ -76,6 +95,9 @@ def vocabulary() -> Vocabulary:
             views.append((stmt.this.name, stmt.expression))
         elif kind == "TABLE":
             tables.append(stmt.this.this.name if isinstance(stmt.this, exp.Schema) else stmt.this.name)
+    for name, body in OVERRIDES.get(dialect, {}).items():
+        params, _ = macros[name]
+        macros[name] = (params, sqlglot.parse_one(body, read="spark" if dialect == "spark" else "trino"))
     return Vocabulary(macros, tuple(views), tuple(tables))
 
 
@@ -87,7 +109,7 @@ def _macro_name(node: exp.Expression) -> str | None:
 
 def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
     """`tree` with every call of a vocabulary macro replaced by the macro's body."""
-    vocab = vocab or vocabulary()
+    vocab = vocab or vocabulary("duckdb")
 
     def expand(node: exp.Expression) -> exp.Expression:
         name = _macro_name(node)
@@ -107,6 +129,53 @@ def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.
         return inline_macros(body.copy().transform(substitute), vocab)
 
     return tree.transform(expand)
+
+
+@functools.cache
+def vocabulary_connection():
+    """An in-memory DuckDB with the case's (empty) tables and the vocabulary: what constant
+    subqueries over the vocabulary's own tables are evaluated on."""
+    import duckdb
+
+    from . import vocabulary as vocab_module
+    from .schema import TABLES
+
+    con = duckdb.connect()
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    vocab_module.install(con)
+    return con
+
+
+def fold_vocabulary_subqueries(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
+    """`x IN (SELECT .. FROM vocab_table ..)` with no reference outside the subquery becomes
+    `x IN (<its values>)`: the vocabulary's tables are data shipped with the code, so the list is
+    the same on every engine, and Athena/Trino, which have no such tables, can run the query. A
+    subquery naming anything else (the case's tables, an outer column) is left as it is."""
+    vocab = vocab or vocabulary("duckdb")
+    tables = {t.lower() for t in vocab.tables}
+    con = vocabulary_connection()
+
+    def fold(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.In) or node.args.get("query") is None:
+            return node
+        sub = node.args["query"]
+        select = sub.this if isinstance(sub, exp.Subquery) else sub
+        if not isinstance(select, exp.Select):
+            return node
+        named = {t.name.lower() for t in select.find_all(exp.Table)}
+        if not named or not named <= tables or len(select.selects) != 1:
+            return node
+        try:
+            values = [r[0] for r in con.execute(select.sql(dialect="duckdb")).fetchall()]
+        except Exception:  # noqa: BLE001 - refers to an outer column: not a constant
+            return node
+        if not values:
+            return exp.false()
+        literals = [exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in values]
+        return exp.In(this=node.this, expressions=literals)
+
+    return tree.transform(fold)
 
 
 def parse(sql: str) -> exp.Expression:
@@ -138,6 +207,16 @@ def typed_literal(value: Any, sql_type: str) -> exp.Expression:
         return exp.Cast(this=exp.null(), to=target)
     if isinstance(value, bool):
         return exp.Boolean(this=value)
+    if isinstance(value, list | tuple):
+        return exp.Cast(
+            this=exp.Array(
+                expressions=[
+                    typed_literal(v, "VARCHAR").this if isinstance(v, str) else exp.Literal.number(v)
+                    for v in value
+                ]
+            ),
+            to=target,
+        )
     if isinstance(value, int | float):
         return exp.Cast(this=exp.Literal.number(value), to=target)
     if isinstance(value, datetime):
@@ -173,7 +252,7 @@ def translate(query: str | Query, dialect: str = "trino") -> str:
     if dialect == "duckdb":
         return q.sql
     try:
-        tree = inline_macros(parse(q.sql))
+        tree = fold_vocabulary_subqueries(inline_macros(parse(q.sql), vocabulary(dialect)))
     except TranslationError as exc:
         raise TranslationError(f"query {q.id!r}: {exc}") from None
     return translate_tree(tree, dialect, f"query {q.id}")

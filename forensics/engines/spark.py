@@ -29,6 +29,8 @@ SPARK_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.ansi.enabled": "false",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.legacy.sizeOfNull": "false",
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "2g",
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
@@ -53,7 +55,10 @@ def spark_session(master: str | None = None, app_name: str = "forensics"):
         spark = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - Java missing surfaces as several error types
         raise SparkUnavailable(f"cannot start Spark (is Java 17 installed?): {exc}") from None
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("OFF")
+    # PySpark logs every failed statement's Java stack as JSON: a failed query is reported once,
+    # by the hunt, in one line
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
 
 
@@ -101,24 +106,29 @@ class SparkLake:
         from .. import vocabulary
         from ..schema import TABLES
 
-        vocab = dialects.vocabulary()
+        vocab = dialects.vocabulary("spark")
         con = duckdb.connect()
         for ddl in TABLES.values():
             con.execute(ddl)
         vocabulary.install(con)
         for table in vocab.tables:
             rel = con.sql(f"SELECT * FROM {table}")
-            schema = ", ".join(f"`{c}` {_spark_type(str(t))}" for c, t in zip(rel.columns, rel.types, strict=True))
+            schema = ", ".join(
+                f"`{c}` {_spark_type(str(t))}" for c, t in zip(rel.columns, rel.types, strict=True)
+            )
             self.spark.createDataFrame(rel.fetchall(), schema=schema).createOrReplaceTempView(table)
         con.close()
         self.view_problems: dict[str, str] = {}
         for name, body in vocab.views:
             try:
-                text = dialects.translate_tree(dialects.inline_macros(body.copy(), vocab), "spark", f"view {name}")
+                tree = dialects.fold_vocabulary_subqueries(dialects.inline_macros(body.copy(), vocab))
+                text = dialects.translate_tree(tree, "spark", f"view {name}")
                 self.spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}` AS {text}")
             except Exception as exc:  # noqa: BLE001 - a query reading this view names it when it fails
                 self.view_problems[name] = _first_line(exc)
-                log.warning("vocabulary view %s is not available on Spark: %s", name, self.view_problems[name])
+                log.warning(
+                    "vocabulary view %s is not available on Spark: %s", name, self.view_problems[name]
+                )
         if cache:
             # the views every novelty detection reads, computed once (as the DuckDB hunt does)
             for name in vocabulary.SHARED_VIEWS:
@@ -129,7 +139,8 @@ class SparkLake:
         """The query as Spark SQL, its parameters bound as typed literals."""
         bound = q.bind(params or {})
         tree = dialects.bind_literals(dialects.parse(q.sql), bound, {p.name: p.type for p in q.params})
-        return dialects.translate_tree(dialects.inline_macros(tree), "spark", f"query {q.id}")
+        tree = dialects.fold_vocabulary_subqueries(dialects.inline_macros(tree, dialects.vocabulary("spark")))
+        return dialects.translate_tree(tree, "spark", f"query {q.id}")
 
     def rows(self, q: Query, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The query's rows as dicts of Python values (times as aware UTC datetimes)."""

@@ -91,7 +91,12 @@ def export_case(case_path: str | os.PathLike[str], to: str | os.PathLike[str]) -
     try:
         with Case(case_path, read_only=True) as case:
             con = case.con
-            present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()").fetchall()}
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()"
+                ).fetchall()
+            }
             for table in TABLES:
                 if table not in present:
                     continue
@@ -122,7 +127,7 @@ def _copy(con: duckdb.DuckDBPyConnection, table: str, folder: Path, rows: int) -
     if table in PARTITIONS and rows:
         account, region, day = PARTITIONS[table]
         select = (
-            f'SELECT *, CAST({account} AS VARCHAR) AS p_account, CAST({region} AS VARCHAR) AS p_region, '
+            f"SELECT *, CAST({account} AS VARCHAR) AS p_account, CAST({region} AS VARCHAR) AS p_region, "
             f'{day} AS p_date FROM "{table}"'
         )
         con.execute(
@@ -131,7 +136,9 @@ def _copy(con: duckdb.DuckDBPyConnection, table: str, folder: Path, rows: int) -
         )
     else:
         # One file even when empty: the lake then still says the table's columns and types.
-        con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{_quote(folder / 'data_0.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY (SELECT * FROM \"{table}\") TO '{_quote(folder / 'data_0.parquet')}' (FORMAT parquet, COMPRESSION zstd)"
+        )
 
 
 def _quote(path: Path) -> str:
@@ -144,11 +151,15 @@ def read_manifest(lake: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LakeError("not a forensics lake (no _lake.json; write one with `forensics export`)", path=str(lake)) from None
+        raise LakeError(
+            "not a forensics lake (no _lake.json; write one with `forensics export`)", path=str(lake)
+        ) from None
     except (OSError, ValueError) as exc:
         raise LakeError(f"cannot read the lake's manifest: {exc}", path=str(path)) from None
     if manifest.get("lake_version") != LAKE_VERSION:
-        raise LakeError(f"lake version {manifest.get('lake_version')!r} is not one this version reads", path=str(lake))
+        raise LakeError(
+            f"lake version {manifest.get('lake_version')!r} is not one this version reads", path=str(lake)
+        )
     return manifest
 
 
@@ -170,7 +181,9 @@ def lake_select(lake: str | os.PathLike[str], table: str, manifest: dict[str, An
     )
 
 
-def attach_lake(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike[str], schema: str = "lake") -> list[str]:
+def attach_lake(
+    con: duckdb.DuckDBPyConnection, lake: str | os.PathLike[str], schema: str = "lake"
+) -> list[str]:
     """Views `<schema>.<table>` over the lake on a DuckDB connection; returns the tables."""
     manifest = read_manifest(lake)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
