@@ -261,3 +261,110 @@ def translate(query: str | Query, dialect: str = "trino") -> str:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def self_contained(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """The query with the vocabulary's views it reads (and theirs) as leading common table
+    expressions, and the vocabulary's tables still read after folding as VALUES: one statement
+    that runs where no vocabulary is installed (Athena, Trino, a Spark shell)."""
+    vocab = vocabulary(dialect)
+    views = dict(vocab.views)
+    tables = {t.lower() for t in vocab.tables}
+    order: list[str] = []
+
+    def visit(node: exp.Expression) -> None:
+        for t in node.find_all(exp.Table):
+            name = t.name
+            if name in views and name not in order:
+                visit(views[name])
+                order.append(name)
+
+    visit(tree)
+    ctes = [
+        (name, fold_vocabulary_subqueries(inline_macros(views[name].copy(), vocab), vocab)) for name in order
+    ]
+    used = {t.name.lower() for node in [tree, *(body for _, body in ctes)] for t in node.find_all(exp.Table)}
+    data = []
+    for table in sorted(used & tables):
+        rel = vocabulary_connection().sql(f"SELECT * FROM {table}")
+        rows = [exp.Tuple(expressions=[_value(v) for v in row]) for row in rel.fetchall()]
+        alias = exp.TableAlias(
+            this=exp.to_identifier("t"), columns=[exp.to_identifier(c) for c in rel.columns]
+        )
+        values = exp.Values(expressions=rows, alias=alias)
+        data.append((table, exp.select("*").from_(values)))
+    if not isinstance(tree, exp.Query) or not (data or ctes):
+        return tree
+    existing = tree.args.get("with_") or tree.args.get("with")
+    own = list(existing.expressions) if existing else []
+    new = [
+        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in data + ctes
+    ]
+    tree = tree.copy()
+    tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=new + own))
+    return tree
+
+
+def _value(v: Any) -> exp.Expression:
+    if v is None:
+        return exp.null()
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, int | float):
+        return exp.Literal.number(v)
+    if isinstance(v, list):
+        return exp.Array(expressions=[_value(x) for x in v])
+    return exp.Literal.string(str(v))
+
+
+def bind_for(
+    tree: exp.Expression, q: Query, given: dict[str, Any], dialect: str
+) -> tuple[exp.Expression, list[str]]:
+    """Parameters bound the target's way (DESIGN.md, `sql ID`): strings stay placeholders
+    (`:name` on Spark, `$name` on DuckDB; on Athena/Trino positional `?`, in WHERE only, their
+    order returned); numbers, times and strings outside WHERE on Athena/Trino become typed
+    literals built by sqlglot from the validated values."""
+    bound = q.bind(given)
+    types = {p.name: p.type for p in q.params}
+    order: list[str] = []
+
+    def is_string(name: str) -> bool:
+        return types[name].upper() in ("VARCHAR", "TEXT", "STRING")
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Placeholder | exp.Parameter):
+            return node
+        name = node.name
+        if name not in types:
+            raise TranslationError(f"parameter {name!r} is not declared")
+        if is_string(name):
+            if dialect in ("spark", "duckdb"):
+                return exp.Placeholder(this=name)
+            if node.find_ancestor(exp.Where) is not None:
+                order.append(name)
+                return exp.Placeholder()
+        return typed_literal(bound.get(name), types[name])
+
+    return tree.transform(replace), order
+
+
+def sql_for(query: str | Query, dialect: str, given: dict[str, Any] | None = None) -> str:
+    """`forensics sql ID --dialect`: the query as one statement for `dialect`, vocabulary inlined
+    (macros, folded vocabulary tables, views as CTEs), parameters bound the target's way."""
+    q = get_query(query) if isinstance(query, str) else query
+    if dialect not in DIALECTS:
+        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    tree, order = bind_for(parse(q.sql), q, given or {}, dialect)
+    if dialect == "duckdb":
+        text = tree.sql(dialect="duckdb", pretty=True)
+        return (
+            f"-- {q.id}: DuckDB, on a case (the vocabulary is installed on every case connection)\n{text}\n"
+        )
+    vocab = vocabulary(dialect)
+    tree = self_contained(fold_vocabulary_subqueries(inline_macros(tree, vocab), vocab), dialect)
+    text = translate_tree(tree, dialect, f"query {q.id}")
+    head = [f"-- {q.id}: {dialect}, over tables shaped like the case's (cloudtrail, vpc_flows, billing, ...)"]
+    if dialect in ("athena", "trino"):
+        head.append("-- not executed here: parsed in the target dialect and run back on DuckDB by the tests")
+        head.append("-- parameters, in order: " + (", ".join(order) if order else "none"))
+    return "\n".join(head) + "\n" + text + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..case import Case
-from ..cli import CaseOpt, _fail, _problem, app
-from ..errors import ParameterError
+from ..cli import _fail, _problem, app
+from ..errors import ForensicsError, ParameterError
 from ..hunt import parse_time, run_hunt, summary
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -20,7 +21,7 @@ _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cya
 
 @app.command()
 def hunt(
-    case: CaseOpt,
+    case: Annotated[Path | None, typer.Option("--case", help="The case file (DuckDB).")] = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="Only activity from this time (ISO 8601, UTC).")
     ] = None,
@@ -28,8 +29,12 @@ def hunt(
         str | None, typer.Option("--to", help="Only activity up to this time (ISO 8601, UTC).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (a case) | spark (a lake)")] = "duckdb",
+    lake: Annotated[Path | None, typer.Option("--lake", help="A lake from `forensics export`.")] = None,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL (local[*]).")] = None,
 ) -> None:
-    """Run every detection over the case; GuardDuty and Health findings join the same list."""
+    """Run every detection over the case (or, with --engine spark, a lake); GuardDuty and Health
+    findings join the same list."""
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
         _fail(f"unknown --format {fmt!r} (table|json)")
@@ -37,8 +42,23 @@ def hunt(
         start, end = parse_time(from_), parse_time(to)
     except ParameterError as exc:
         _fail(str(exc))
-    with Case(case, read_only=True) as c:
-        findings = run_hunt(c, from_time=start, to_time=end, on_problem=_problem)
+    if engine == "spark":
+        if lake is None or case is not None:
+            _fail("--engine spark reads a lake: give --lake DIR (and no --case)")
+        from ..engines.spark import open_lake, run_hunt_spark
+
+        try:
+            with open_lake(lake, master) as spark_lake:
+                findings = run_hunt_spark(spark_lake, from_time=start, to_time=end, on_problem=_problem)
+        except ForensicsError as exc:
+            _fail(str(exc))
+    elif engine == "duckdb":
+        if case is None or lake is not None:
+            _fail("--engine duckdb reads a case: give --case FILE (export it for a lake)")
+        with Case(case, read_only=True) as c:
+            findings = run_hunt(c, from_time=start, to_time=end, on_problem=_problem)
+    else:
+        _fail(f"unknown --engine {engine!r} (duckdb|spark)")
     if fmt == "json":
         sys.stdout.write(json.dumps(findings) + "\n")
         return

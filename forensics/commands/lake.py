@@ -37,3 +37,25 @@ def export(
         return
     rows = ", ".join(f"{t} {n}" for t, n in report.tables.items() if n)
     typer.echo(f"lake written to {report.lake} in {report.seconds:.1f} s: {rows or 'no rows'}")
+
+
+@app.command("sql")
+def sql(
+    query_id: Annotated[str, typer.Argument(metavar="ID")],
+    dialect: Annotated[str, typer.Option("--dialect", help="duckdb|spark|athena|trino")] = "trino",
+    param: Annotated[list[str], typer.Option("--param", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
+) -> None:
+    """Print a canned query as SQL that runs on another engine, vocabulary inlined."""
+    from ..dialects import sql_for
+
+    params = {}
+    for item in param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    try:
+        text = sql_for(query_id, dialect.lower(), params)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    sys.stdout.write(text)

@@ -121,7 +121,7 @@ class SparkLake:
         self.view_problems: dict[str, str] = {}
         for name, body in vocab.views:
             try:
-                tree = dialects.fold_vocabulary_subqueries(dialects.inline_macros(body.copy(), vocab))
+                tree = dialects.inline_macros(body.copy(), vocab)
                 text = dialects.translate_tree(tree, "spark", f"view {name}")
                 self.spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}` AS {text}")
             except Exception as exc:  # noqa: BLE001 - a query reading this view names it when it fails
@@ -139,7 +139,7 @@ class SparkLake:
         """The query as Spark SQL, its parameters bound as typed literals."""
         bound = q.bind(params or {})
         tree = dialects.bind_literals(dialects.parse(q.sql), bound, {p.name: p.type for p in q.params})
-        tree = dialects.fold_vocabulary_subqueries(dialects.inline_macros(tree, dialects.vocabulary("spark")))
+        tree = dialects.inline_macros(tree, dialects.vocabulary("spark"))
         return dialects.translate_tree(tree, "spark", f"query {q.id}")
 
     def rows(self, q: Query, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
