@@ -49,7 +49,8 @@ _TRINO_OVERRIDES = {
     "json_items": "CASE WHEN j IS NULL THEN ARRAY[] WHEN json_array_length(j) IS NOT NULL "
     "THEN transform(CAST(json_parse(j) AS ARRAY(JSON)), x -> json_format(x)) ELSE ARRAY[j] END",
     "json_strings": "CASE WHEN json_array_length(j) IS NOT NULL THEN "
-    "transform(CAST(json_parse(j) AS ARRAY(JSON)), x -> coalesce(json_extract_scalar(x, '$'), json_format(x))) END",
+    "transform(CAST(json_parse(j) AS ARRAY(JSON)), "
+    "x -> coalesce(json_extract_scalar(x, '$'), json_format(x))) END",
 }
 OVERRIDES: dict[str, dict[str, str]] = {
     "spark": {

@@ -94,7 +94,8 @@ def export_case(case_path: str | os.PathLike[str], to: str | os.PathLike[str]) -
             present = {
                 r[0]
                 for r in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()"
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE NOT temporary AND database_name = current_database()"
                 ).fetchall()
             }
             for table in TABLES:
@@ -132,12 +133,14 @@ def _copy(con: duckdb.DuckDBPyConnection, table: str, folder: Path, rows: int) -
         )
         con.execute(
             f"COPY ({select}) TO '{_quote(folder)}' "
-            "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (p_account, p_region, p_date), OVERWRITE_OR_IGNORE)"
+            "(FORMAT parquet, COMPRESSION zstd, "
+            "PARTITION_BY (p_account, p_region, p_date), OVERWRITE_OR_IGNORE)"
         )
     else:
         # One file even when empty: the lake then still says the table's columns and types.
         con.execute(
-            f"COPY (SELECT * FROM \"{table}\") TO '{_quote(folder / 'data_0.parquet')}' (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY (SELECT * FROM \"{table}\") TO '{_quote(folder / 'data_0.parquet')}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
         )
 
 

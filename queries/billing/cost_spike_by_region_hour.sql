@@ -26,7 +26,7 @@ falsepositives: [Planned load tests, batch jobs, new workloads]
 --- */
 WITH lines AS (
     SELECT coalesce(account_id, '') AS account_id, region, usage_start, cost, usage_type, resource_id, currency,
-           greatest(1, ceil(date_diff('second', usage_start, usage_end) / 3600))::BIGINT AS hours
+           greatest(1, ceil(date_diff('second', usage_start, usage_end) / 3600.0))::BIGINT AS hours
     FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
       AND is_usage_line(line_item_type)

@@ -38,7 +38,7 @@ judged AS (
     SELECT l.*, u.first_write, u.first_billed,
            region_use_known(l.account, l.event_time) AS use_known,
            greatest(0, date_diff('second', least(coalesce(e.first_event, e.first_billed),
-                                                      coalesce(e.first_billed, e.first_event)), l.event_time) / 3600) AS baseline_hours
+                                                      coalesce(e.first_billed, e.first_event)), l.event_time) / 3600.0) AS baseline_hours
     FROM launches l
     LEFT JOIN region_use u ON u.account_id = l.account AND u.region = l.aws_region
     LEFT JOIN account_evidence e ON e.account_id = l.account

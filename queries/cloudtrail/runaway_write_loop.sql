@@ -122,7 +122,7 @@ SELECT
     error_code,
     sessions,
     function_name,
-    round(events / greatest(date_diff('second', first_time, last_time) / 60, 1), 2) AS calls_per_minute,
+    round(events / greatest(date_diff('second', first_time, last_time) / 60.0, 1), 2) AS calls_per_minute,
     round(cost, 2)           AS cost,
     currency,
     usage_types,
