@@ -59,3 +59,32 @@ def sql(
     except ForensicsError as exc:
         _fail(str(exc))
     sys.stdout.write(text)
+
+
+@app.command("pull")
+def pull_cmd(
+    lake: Annotated[Path, typer.Option("--lake", help="A lake from `forensics export`.")],
+    case: CaseOpt,
+    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
+    principal: Annotated[str | None, typer.Option("--principal")] = None,
+    ip: Annotated[str | None, typer.Option("--ip")] = None,
+    instance: Annotated[str | None, typer.Option("--instance")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Copy the accounts an indicator touches (whole: the baselines need them) into a new case."""
+    from ..errors import IndicatorNotFoundError
+    from ..lake.pull import pull
+
+    try:
+        report = pull(lake, case, access_key=access_key, principal=principal, ip=ip, instance=instance)
+    except IndicatorNotFoundError as exc:
+        _fail(str(exc), code=1)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **report.to_dict()}) + "\n")
+        return
+    rows = ", ".join(f"{t} {n}" for t, n in report.tables.items())
+    typer.echo(
+        f"pulled account(s) {', '.join(report.accounts)} into {report.case} in {report.seconds:.1f} s: {rows}"
+    )

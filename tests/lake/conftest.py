@@ -32,12 +32,12 @@ def fixture_accounts() -> dict[tuple[str, str], str]:
     return out
 
 
-def write_fixture_evidence(root: Path) -> int:
+def write_fixture_evidence(root: Path, only: set[str] | None = None) -> int:
     """Every query fixture's evidence under `root`, its default account replaced by its own."""
     accounts = fixture_accounts()
     written = 0
     for qid, q in sorted(catalog.catalog().items()):
-        if not Path(q.path).with_suffix(".tests.yaml").exists():
+        if not Path(q.path).with_suffix(".tests.yaml").exists() or (only and qid not in only):
             continue
         suite = load_suite(q.path)
         for i, case in enumerate(suite.get("cases", []), 1):
