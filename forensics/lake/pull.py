@@ -124,14 +124,16 @@ def pull(
             report.tables[table] = con.execute(f"SELECT count(*) FROM pulled.{table}").fetchone()[0]
         if "addresses" in tables:
             con.execute(
-                f"INSERT INTO pulled.addresses SELECT * FROM ({_source(root, 'addresses', tables['addresses'], None)}) "
-                "WHERE address IN (SELECT source_ip FROM pulled.cloudtrail UNION SELECT src_addr FROM pulled.vpc_flows "
-                "UNION SELECT dst_addr FROM pulled.vpc_flows)"
+                "INSERT INTO pulled.addresses SELECT * FROM "
+                f"({_source(root, 'addresses', tables['addresses'], None)}) "
+                "WHERE address IN (SELECT source_ip FROM pulled.cloudtrail "
+                "UNION SELECT src_addr FROM pulled.vpc_flows UNION SELECT dst_addr FROM pulled.vpc_flows)"
             )
             report.tables["addresses"] = con.execute("SELECT count(*) FROM pulled.addresses").fetchone()[0]
         if "sources" in tables:
             con.execute(
-                f"INSERT INTO pulled.sources SELECT * FROM ({_source(root, 'sources', tables['sources'], None)}) "
+                "INSERT INTO pulled.sources SELECT * FROM "
+                f"({_source(root, 'sources', tables['sources'], None)}) "
                 "WHERE path IN (SELECT source_file FROM pulled.cloudtrail UNION SELECT source_file FROM "
                 "pulled.vpc_flows UNION SELECT source_file FROM pulled.billing UNION SELECT source_file FROM "
                 "pulled.findings)"
