@@ -1,57 +1,371 @@
-"""The canned queries in other engines' SQL (Athena/Trino, Spark), through sqlglot.
+"""The canned queries and the vocabulary in other engines' SQL (Spark, Athena/Trino), via sqlglot.
 
-Queries are written once, in DuckDB SQL, against the case's flattened tables. sqlglot rewrites
-what has a faithful counterpart (arg_min to min_by, list functions to array functions, lambdas);
-anything it would pass through unchanged because the target has no such function (DuckDB's
-interval constructors, time_bucket, list helpers, its hash) makes the translation fail with the
-query and the construct named, rather than hand over SQL that breaks, or worse, means something
-else. Parameters stay named (`:name`); bind them the target's way. The tables must be shaped like
-the case's (`cloudtrail`, `vpc_flows`, `billing`, `findings`), e.g. a CTAS over Athena's own.
+Queries and definitions are written once, in SQL that DuckDB runs and that means the same
+elsewhere. Translation is done on the syntax tree, never on text:
+
+- the vocabulary's scalar macros are inlined (their bodies substituted for each call, arguments
+  parenthesised), because Athena and Trino have no SQL functions and Spark's SQL functions cannot
+  hold the subqueries some definitions use; the vocabulary's views become the target's views
+  (Spark temp views) or, for Athena/Trino, common table expressions of the one statement;
+- parameters are bound the target's way: values become typed literals built by sqlglot from
+  validated values (`bind="literal"`), Spark named markers `:name` (`bind="named"`), or Athena's
+  positional `?` for strings in WHERE (`bind="positional"`);
+- sqlglot then writes the dialect. What its output gets wrong was rewritten in the queries
+  themselves as SQL both engines run the same way (proven by tests/lake's differential test);
+  `DUCKDB_ONLY` names what must not be left in the output, a last guard.
+
+sqlglot is pinned to a tested range in pyproject.toml: a new release changes the output.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from .catalog import Query, get_query
 from .errors import ForensicsError
 
-DIALECTS = ("trino", "athena", "spark", "duckdb")
+DIALECTS = ("duckdb", "spark", "athena", "trino")
 
-# DuckDB functions that sqlglot leaves as they are when the target lacks them.
+# DuckDB functions that sqlglot passes through unchanged when the target has no such function.
 DUCKDB_ONLY = (
-    "TO_SECONDS", "TO_MINUTES", "TO_HOURS", "TO_DAYS", "TIME_BUCKET", "EPOCH", "LIST_SORT",
+    "TO_SECONDS", "TO_MINUTES", "TO_HOURS", "TO_DAYS", "TIME_BUCKET", "DATE_BIN", "EPOCH", "LIST_SORT",
     "LIST_DISTINCT", "LIST_FILTER", "LIST_CONTAINS", "LIST_CONCAT", "LIST_INTERSECT", "LIST_HAS_ANY",
-    "LIST_ZIP", "LIST_TRANSFORM", "REGEXP_FULL_MATCH", "JSON_TRANSFORM", "ARRAY_TO_STRING", "RANGE",
+    "LIST_ZIP", "LIST_TRANSFORM", "REGEXP_FULL_MATCH", "JSON_TRANSFORM", "RANGE",
 )  # fmt: skip
 MISSING = {"trino": ("HASH", "MODE"), "athena": ("HASH", "MODE"), "spark": ()}
+
+
+# The bodies of portable.sql's primitives in the other engines (the only macros written per
+# engine; parameters as in portable.sql). Trino's and Athena's are parsed, never executed here.
+_TRINO_OVERRIDES = {
+    "json_items": "CASE WHEN j IS NULL THEN ARRAY[] WHEN json_array_length(j) IS NOT NULL "
+    "THEN transform(CAST(json_parse(j) AS ARRAY(JSON)), x -> json_format(x)) ELSE ARRAY[j] END",
+    "json_strings": "CASE WHEN json_array_length(j) IS NOT NULL THEN "
+    "transform(CAST(json_parse(j) AS ARRAY(JSON)), "
+    "x -> coalesce(json_extract_scalar(x, '$'), json_format(x))) END",
+}
+OVERRIDES: dict[str, dict[str, str]] = {
+    "spark": {
+        "json_items": "CASE WHEN j IS NULL THEN array() WHEN substr(ltrim(j), 1, 1) = '[' "
+        "THEN from_json(j, 'array<string>') ELSE array(j) END",
+        "json_strings": "CASE WHEN substr(ltrim(j), 1, 1) = '[' THEN from_json(j, 'array<string>') END",
+    },
+    "trino": _TRINO_OVERRIDES,
+    "athena": _TRINO_OVERRIDES,
+}
 
 
 class TranslationError(ForensicsError):
     """A query cannot be written faithfully in the target dialect."""
 
 
-def translate(query: str | Query, dialect: str = "trino") -> str:
-    """The query's SQL in `dialect`, or TranslationError naming what does not translate."""
-    q = get_query(query) if isinstance(query, str) else query
+@dataclass(frozen=True)
+class Vocabulary:
+    """The vocabulary parsed: macros to inline, views in install order, tables of data."""
+
+    macros: dict[str, tuple[tuple[str, ...], exp.Expression]]
+    views: tuple[tuple[str, exp.Expression], ...]
+    tables: tuple[str, ...]
+
+
+@functools.cache
+def vocabulary(dialect: str = "duckdb") -> Vocabulary:
+    """The vocabulary's SQL parsed once per target (its primitives in the target's words)."""
+    from .vocabulary import sql_text
+
+    macros: dict[str, tuple[tuple[str, ...], exp.Expression]] = {}
+    views: list[tuple[str, exp.Expression]] = []
+    tables: list[str] = []
+    for stmt in sqlglot.parse(sql_text(), read="duckdb"):
+        if not isinstance(stmt, exp.Create):
+            continue
+        kind = (stmt.args.get("kind") or "").upper()
+        if kind == "MACRO":
+            udf = stmt.this
+            params = tuple(p.name.lower() for p in udf.expressions)
+            macros[udf.this.name.lower()] = (params, stmt.expression)
+        elif kind == "VIEW":
+            views.append((stmt.this.name, stmt.expression))
+        elif kind == "TABLE":
+            tables.append(stmt.this.this.name if isinstance(stmt.this, exp.Schema) else stmt.this.name)
+    for name, body in OVERRIDES.get(dialect, {}).items():
+        params, _ = macros[name]
+        macros[name] = (params, sqlglot.parse_one(body, read="spark" if dialect == "spark" else "trino"))
+    return Vocabulary(macros, tuple(views), tuple(tables))
+
+
+def _macro_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return None
+
+
+def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
+    """`tree` with every call of a vocabulary macro replaced by the macro's body."""
+    vocab = vocab or vocabulary("duckdb")
+
+    def expand(node: exp.Expression) -> exp.Expression:
+        name = _macro_name(node)
+        if name is None or name not in vocab.macros:
+            return node
+        params, body = vocab.macros[name]
+        args = node.expressions
+        if len(args) != len(params):
+            raise TranslationError(f"{name} takes {len(params)} arguments, given {len(args)}")
+        given = {p: inline_macros(a.copy(), vocab) for p, a in zip(params, args, strict=True)}
+
+        def substitute(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and not n.table and n.name.lower() in given:
+                return exp.Paren(this=given[n.name.lower()].copy())
+            return n
+
+        return inline_macros(body.copy().transform(substitute), vocab)
+
+    return tree.transform(expand)
+
+
+@functools.cache
+def vocabulary_connection():
+    """An in-memory DuckDB with the case's (empty) tables and the vocabulary: what constant
+    subqueries over the vocabulary's own tables are evaluated on."""
+    import duckdb
+
+    from . import vocabulary as vocab_module
+    from .schema import TABLES
+
+    con = duckdb.connect()
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    vocab_module.install(con)
+    return con
+
+
+def fold_vocabulary_subqueries(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
+    """`x IN (SELECT .. FROM vocab_table ..)` with no reference outside the subquery becomes
+    `x IN (<its values>)`: the vocabulary's tables are data shipped with the code, so the list is
+    the same on every engine, and Athena/Trino, which have no such tables, can run the query. A
+    subquery naming anything else (the case's tables, an outer column) is left as it is."""
+    vocab = vocab or vocabulary("duckdb")
+    tables = {t.lower() for t in vocab.tables}
+    con = vocabulary_connection()
+
+    def fold(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.In) or node.args.get("query") is None:
+            return node
+        sub = node.args["query"]
+        select = sub.this if isinstance(sub, exp.Subquery) else sub
+        if not isinstance(select, exp.Select):
+            return node
+        named = {t.name.lower() for t in select.find_all(exp.Table)}
+        if not named or not named <= tables or len(select.selects) != 1:
+            return node
+        try:
+            values = [r[0] for r in con.execute(select.sql(dialect="duckdb")).fetchall()]
+        except Exception:  # noqa: BLE001 - refers to an outer column: not a constant
+            return node
+        if not values:
+            return exp.false()
+        literals = [exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in values]
+        return exp.In(this=node.this, expressions=literals)
+
+    return tree.transform(fold)
+
+
+def parse(sql: str) -> exp.Expression:
+    try:
+        [tree] = sqlglot.parse(sql, read="duckdb")
+    except SqlglotError as exc:
+        raise TranslationError(f"cannot parse: {_first_line(exc)}") from None
+    return tree
+
+
+def bind_literals(tree: exp.Expression, params: dict[str, Any], types: dict[str, str]) -> exp.Expression:
+    """Parameters (`$name`) replaced by typed literals built from validated values."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder | exp.Parameter):
+            name = node.name
+            if name not in types:
+                raise TranslationError(f"parameter {name!r} is not declared")
+            return typed_literal(params.get(name), types[name])
+        return node
+
+    return tree.transform(replace)
+
+
+def typed_literal(value: Any, sql_type: str) -> exp.Expression:
+    """A literal of the parameter's declared type, built by sqlglot (never by text)."""
+    target = exp.DataType.build(sql_type, dialect="duckdb")
+    if value is None:
+        return exp.Cast(this=exp.null(), to=target)
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, list | tuple):
+        return exp.Cast(
+            this=exp.Array(
+                expressions=[
+                    typed_literal(v, "VARCHAR").this if isinstance(v, str) else exp.Literal.number(v)
+                    for v in value
+                ]
+            ),
+            to=target,
+        )
+    if isinstance(value, int | float):
+        return exp.Cast(this=exp.Literal.number(value), to=target)
+    if isinstance(value, datetime):
+        value = value.isoformat(sep=" ")
+    return exp.Cast(this=exp.Literal.string(str(value)), to=target)
+
+
+def translate_tree(tree: exp.Expression, dialect: str, name: str = "query") -> str:
+    """SQL text for `dialect` from a tree (macros already inlined), with the last guard."""
     if dialect not in DIALECTS:
         raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     try:
-        [text] = sqlglot.transpile(
-            q.sql, read="duckdb", write=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True
-        )
+        text = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True)
     except SqlglotError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TranslationError(f"query {q.id!r} does not translate to {dialect}: {first}") from None
+        raise TranslationError(f"{name!r} does not translate to {dialect}: {_first_line(exc)}") from None
     if dialect != "duckdb":
         names = DUCKDB_ONLY + MISSING.get(dialect, ())
         leftover = re.compile(r"\b(" + "|".join(names) + r")\s*\(", re.I)
         leftovers = sorted({m.group(1).upper() for m in leftover.finditer(text)})
         if leftovers:
             raise TranslationError(
-                f"query {q.id!r} uses DuckDB-only {', '.join(leftovers)}, which {dialect} does not have"
+                f"{name!r} uses DuckDB-only {', '.join(leftovers)}, which {dialect} does not have"
             )
     return text
+
+
+def translate(query: str | Query, dialect: str = "trino") -> str:
+    """The query's SQL in `dialect` with the vocabulary inlined (its views left as names the
+    target must provide), or TranslationError naming what does not translate."""
+    q = get_query(query) if isinstance(query, str) else query
+    if dialect not in DIALECTS:
+        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    if dialect == "duckdb":
+        return q.sql
+    try:
+        tree = fold_vocabulary_subqueries(inline_macros(parse(q.sql), vocabulary(dialect)))
+    except TranslationError as exc:
+        raise TranslationError(f"query {q.id!r}: {exc}") from None
+    return translate_tree(tree, dialect, f"query {q.id}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def self_contained(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """The query with the vocabulary's views it reads (and theirs) as leading common table
+    expressions, and the vocabulary's tables still read after folding as VALUES: one statement
+    that runs where no vocabulary is installed (Athena, Trino, a Spark shell)."""
+    vocab = vocabulary(dialect)
+    views = dict(vocab.views)
+    tables = {t.lower() for t in vocab.tables}
+    order: list[str] = []
+
+    def visit(node: exp.Expression) -> None:
+        for t in node.find_all(exp.Table):
+            name = t.name
+            if name in views and name not in order:
+                visit(views[name])
+                order.append(name)
+
+    visit(tree)
+    ctes = [
+        (name, fold_vocabulary_subqueries(inline_macros(views[name].copy(), vocab), vocab)) for name in order
+    ]
+    used = {t.name.lower() for node in [tree, *(body for _, body in ctes)] for t in node.find_all(exp.Table)}
+    data = []
+    for table in sorted(used & tables):
+        rel = vocabulary_connection().sql(f"SELECT * FROM {table}")
+        rows = [exp.Tuple(expressions=[_value(v) for v in row]) for row in rel.fetchall()]
+        alias = exp.TableAlias(
+            this=exp.to_identifier("t"), columns=[exp.to_identifier(c) for c in rel.columns]
+        )
+        values = exp.Values(expressions=rows, alias=alias)
+        data.append((table, exp.select("*").from_(values)))
+    if not isinstance(tree, exp.Query) or not (data or ctes):
+        return tree
+    existing = tree.args.get("with_") or tree.args.get("with")
+    own = list(existing.expressions) if existing else []
+    new = [
+        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in data + ctes
+    ]
+    tree = tree.copy()
+    tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=new + own))
+    return tree
+
+
+def _value(v: Any) -> exp.Expression:
+    if v is None:
+        return exp.null()
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, int | float):
+        return exp.Literal.number(v)
+    if isinstance(v, list):
+        return exp.Array(expressions=[_value(x) for x in v])
+    return exp.Literal.string(str(v))
+
+
+def bind_for(
+    tree: exp.Expression, q: Query, given: dict[str, Any], dialect: str
+) -> tuple[exp.Expression, list[str]]:
+    """Parameters bound the target's way (DESIGN.md, `sql ID`): strings stay placeholders
+    (`:name` on Spark, `$name` on DuckDB; on Athena/Trino positional `?`, in WHERE only, their
+    order returned); numbers, times and strings outside WHERE on Athena/Trino become typed
+    literals built by sqlglot from the validated values."""
+    bound = q.bind(given)
+    types = {p.name: p.type for p in q.params}
+    order: list[str] = []
+
+    def is_string(name: str) -> bool:
+        return types[name].upper() in ("VARCHAR", "TEXT", "STRING")
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Placeholder | exp.Parameter):
+            return node
+        name = node.name
+        if name not in types:
+            raise TranslationError(f"parameter {name!r} is not declared")
+        if is_string(name):
+            if dialect in ("spark", "duckdb"):
+                return exp.Placeholder(this=name)
+            if node.find_ancestor(exp.Where) is not None:
+                order.append(name)
+                return exp.Placeholder()
+        return typed_literal(bound.get(name), types[name])
+
+    return tree.transform(replace), order
+
+
+def sql_for(query: str | Query, dialect: str, given: dict[str, Any] | None = None) -> str:
+    """`forensics sql ID --dialect`: the query as one statement for `dialect`, vocabulary inlined
+    (macros, folded vocabulary tables, views as CTEs), parameters bound the target's way."""
+    q = get_query(query) if isinstance(query, str) else query
+    if dialect not in DIALECTS:
+        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    tree, order = bind_for(parse(q.sql), q, given or {}, dialect)
+    if dialect == "duckdb":
+        text = tree.sql(dialect="duckdb", pretty=True)
+        return (
+            f"-- {q.id}: DuckDB, on a case (the vocabulary is installed on every case connection)\n{text}\n"
+        )
+    vocab = vocabulary(dialect)
+    tree = self_contained(fold_vocabulary_subqueries(inline_macros(tree, vocab), vocab), dialect)
+    text = translate_tree(tree, dialect, f"query {q.id}")
+    head = [f"-- {q.id}: {dialect}, over tables shaped like the case's (cloudtrail, vpc_flows, billing, ...)"]
+    if dialect in ("athena", "trino"):
+        head.append("-- not executed here: parsed in the target dialect and run back on DuckDB by the tests")
+        head.append("-- parameters, in order: " + (", ".join(order) if order else "none"))
+    return "\n".join(head) + "\n" + text + "\n"

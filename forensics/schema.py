@@ -444,8 +444,8 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "ecs_task_id": "ECS: the task's id.",
             "reject_reason": "Why traffic was rejected (e.g. BPA).",
             "extra": "Fields of other formats (Transit Gateway, newer versions) and export time, as JSON.",
-            "record_flags": "Caveats on the row: 'time implausible' (before 2013-11 or over a day ahead: kept, "
-            "never drives a span), 'lossy from OCSF' (read from Security Lake).",
+            "record_flags": "Caveats on the row: 'time implausible' (before 2013-11 or over a day "
+            "ahead: kept, never drives a span), 'lossy from OCSF' (read from Security Lake).",
             **_PROVENANCE,
         },
     ),

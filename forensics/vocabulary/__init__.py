@@ -17,6 +17,7 @@ import duckdb
 
 # Installed in this order: later files use what earlier ones define.
 FILES = (
+    "portable.sql",  # JSON-array primitives, written per engine (forensics.dialects)
     "events.sql",
     "record.sql",
     "escalation.sql",

@@ -76,7 +76,7 @@ CREATE OR REPLACE TEMP MACRO escalation_effect(event_source, event_name, princip
         WHEN api_of(event_source, event_name) = 'iam:UpdateAssumeRolePolicy'
             THEN CASE WHEN regexp_matches(policy_document(request_parameters),
                                           '"AWS"\s*:\s*(\[[^\]]*)?"\*"')
-                           OR contains(policy_document(request_parameters), ':' || coalesce(account_id, '?') || ':')
+                           OR strpos(policy_document(request_parameters), ':' || coalesce(account_id, '?') || ':') > 0
                           THEN 'escalation'
                       WHEN regexp_matches(policy_document(request_parameters),
                                           'arn:aws[a-z-]*:iam::(\d{12}):')

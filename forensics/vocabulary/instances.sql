@@ -6,12 +6,8 @@
 -- nowhere but a shared private address would be marked `inferred` (none is made here).
 -- Scoped by the account the resource lives in (resource_account).
 
--- The elements of a JSON value that may be a list or a lone object (AWS's XML rendered as JSON
--- gives `items` as an object when there is one).
-CREATE OR REPLACE TEMP MACRO json_items(j) AS
-    CASE WHEN j IS NULL THEN []
-         WHEN json_type(j) = 'ARRAY' THEN CAST(json_extract(j, '$[*]') AS JSON[])
-         ELSE [j] END;
+-- json_items (portable.sql): the elements of a JSON value that may be a list or a lone object
+-- (AWS's XML rendered as JSON gives `items` as an object when there is one).
 
 CREATE OR REPLACE TEMP VIEW instance_interface AS
 WITH launched AS (
@@ -72,8 +68,8 @@ links AS (
     FROM vpc_flows
     WHERE instance_id LIKE 'i-%' AND interface_id LIKE 'eni-%'
 )
-SELECT account_id, instance_id, interface_id, any_value(region) FILTER (WHERE region IS NOT NULL) AS region,
-       list(DISTINCT how ORDER BY how) AS how
+SELECT account_id, instance_id, interface_id, min(region) AS region,
+       list_sort(list(DISTINCT how)) AS how
 FROM links
 WHERE instance_id LIKE 'i-%' AND interface_id LIKE 'eni-%'
 GROUP BY account_id, instance_id, interface_id;

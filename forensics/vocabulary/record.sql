@@ -72,7 +72,7 @@ CREATE OR REPLACE TEMP MACRO novelty_identity(access_key_id, session_issuer_arn,
 
 -- An EC2 instance-role session is named after its instance (`i-` and 8 or 17 hex digits).
 CREATE OR REPLACE TEMP MACRO is_instance_session(session_name) AS
-    coalesce(regexp_full_match(session_name, 'i-([0-9a-fA-F]{8}|[0-9a-fA-F]{17})'), false);
+    coalesce(regexp_matches(session_name, '^i-([0-9a-fA-F]{8}|[0-9a-fA-F]{17})$'), false);
 
 -- DESIGN.md, record_flags: a time before CloudTrail existed or in the future is kept as evidence
 -- but never bounds a span, a phase or a loop.

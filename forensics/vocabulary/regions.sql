@@ -24,7 +24,7 @@ billed AS (
     GROUP BY ALL
 )
 SELECT account_id, region, w.first_write, b.first_billed,
-       least(w.first_write, b.first_billed) AS first_use
+       least(coalesce(w.first_write, b.first_billed), coalesce(b.first_billed, w.first_write)) AS first_use
 FROM writes w FULL JOIN billed b USING (account_id, region);
 
 -- What each account's evidence covers: region use before a time is known only with a day of
@@ -44,7 +44,9 @@ FROM trail t FULL JOIN bill b USING (account_id);
 
 -- Whether an account's region use is known at time t (a day of trail or billing before it).
 CREATE OR REPLACE TEMP MACRO region_use_known(account, t) AS
-    coalesce((SELECT least(e.first_event, e.first_billed) <= t - INTERVAL 1 DAY
+    -- (least of both with NULLs skipped: Trino's least is NULL when any argument is)
+    coalesce((SELECT least(coalesce(e.first_event, e.first_billed), coalesce(e.first_billed, e.first_event))
+                     <= t - INTERVAL 1 DAY
               FROM account_evidence e WHERE e.account_id = account), false);
 
 -- DESIGN.md, Key first seen: the earliest event of an access key in the evidence, per account.

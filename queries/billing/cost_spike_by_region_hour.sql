@@ -26,16 +26,16 @@ falsepositives: [Planned load tests, batch jobs, new workloads]
 --- */
 WITH lines AS (
     SELECT coalesce(account_id, '') AS account_id, region, usage_start, cost, usage_type, resource_id, currency,
-           greatest(1, ceil(epoch(usage_end - usage_start) / 3600))::BIGINT AS hours
+           greatest(1, ceil(date_diff('second', usage_start, usage_end) / 3600.0))::BIGINT AS hours
     FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
       AND is_usage_line(line_item_type)
 ),
 spread AS (
     SELECT l.account_id, l.region,
-           time_bucket(INTERVAL 1 HOUR, l.usage_start) + (r.h) * INTERVAL 1 HOUR AS hour,
+           date_trunc('hour', l.usage_start) + l.h * INTERVAL 1 HOUR AS hour,
            l.cost / l.hours AS cost, l.usage_type, l.resource_id, l.currency
-    FROM lines l, range(l.hours) AS r(h)
+    FROM (SELECT *, unnest(generate_series(0, hours - 1)) AS h FROM lines) l
 ),
 by_type AS (
     SELECT account_id, region, hour, usage_type, sum(cost) AS cost,
@@ -59,7 +59,7 @@ scored AS (   -- the baseline is the same account's own hours in the region
 anomalous AS (
     SELECT * FROM scored
     WHERE cost >= $min_cost AND cost >= $factor * baseline
-      AND ($from_time::TIMESTAMPTZ IS NULL OR hour >= time_bucket(INTERVAL 1 HOUR, $from_time::TIMESTAMPTZ))
+      AND ($from_time::TIMESTAMPTZ IS NULL OR hour >= date_trunc('hour', $from_time::TIMESTAMPTZ))
       AND ($to_time::TIMESTAMPTZ IS NULL OR hour <= $to_time::TIMESTAMPTZ)
 ),
 runs AS (

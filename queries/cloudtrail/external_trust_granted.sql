@@ -62,5 +62,5 @@ SELECT
     foreign_accounts,
     anyone
 FROM trusted
-WHERE anyone OR len(foreign_accounts) > 0
+WHERE anyone OR array_length(foreign_accounts) > 0
 ORDER BY event_time

@@ -56,7 +56,7 @@ flagged AS (
 SELECT
     event_time,
     'gpu_or_large_instances'  AS detection,
-    CASE WHEN len(list_intersect(unusual, gpu_types)) > 0 THEN 'high' ELSE 'medium' END AS severity,
+    CASE WHEN array_length(array_intersect(unusual, gpu_types)) > 0 THEN 'high' ELSE 'medium' END AS severity,
     'impact'                  AS tactic,
     principal_arn,
     access_key_id,
@@ -70,7 +70,7 @@ SELECT
     unusual                   AS instance_types,
     instances
 FROM flagged
-WHERE len(unusual) > 0
+WHERE array_length(unusual) > 0
   AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ORDER BY event_time, event_id

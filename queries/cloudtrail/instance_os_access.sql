@@ -56,7 +56,7 @@ SELECT
     aws_region AS region,
     coalesce(json_extract_string(request_parameters, '$.instanceId'),
              json_extract_string(request_parameters, '$.target'),
-             nullif(array_to_string(json_extract_string(request_parameters, '$.instanceIds[*]'), ','), ''),
+             nullif(array_to_string(json_strings(json_extract(request_parameters, '$.instanceIds')), ','), ''),
              json_extract_string(request_parameters, '$.task'),
              json_extract_string(request_parameters, '$.sessionId')) AS resource,
     event_id,

@@ -37,8 +37,8 @@ WITH launches AS (
 judged AS (
     SELECT l.*, u.first_write, u.first_billed,
            region_use_known(l.account, l.event_time) AS use_known,
-           greatest(0, epoch(l.event_time - least(coalesce(e.first_event, e.first_billed),
-                                                    coalesce(e.first_billed, e.first_event))) / 3600) AS baseline_hours
+           greatest(0, date_diff('second', least(coalesce(e.first_event, e.first_billed),
+                                                      coalesce(e.first_billed, e.first_event)), l.event_time) / 3600.0) AS baseline_hours
     FROM launches l
     LEFT JOIN region_use u ON u.account_id = l.account AND u.region = l.aws_region
     LEFT JOIN account_evidence e ON e.account_id = l.account

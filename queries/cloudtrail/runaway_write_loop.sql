@@ -47,7 +47,7 @@ writes AS (
     SELECT c.* FROM candidates c JOIN repeated r USING (actor_id, event_name, target)
 ),
 hours AS (       -- hourly counts: the islands below are found over a few rows, not every call
-    SELECT actor_id, event_name, target, time_bucket(INTERVAL 1 HOUR, event_time) AS hour, count(*) AS calls
+    SELECT actor_id, event_name, target, date_trunc('hour', event_time) AS hour, count(*) AS calls
     FROM writes GROUP BY ALL
 ),
 marked AS (
@@ -124,7 +124,7 @@ SELECT
     error_code,
     sessions,
     function_name,
-    round(events / greatest(epoch(last_time - first_time) / 60, 1), 2) AS calls_per_minute,
+    round(events / greatest(date_diff('second', first_time, last_time) / 60.0, 1), 2) AS calls_per_minute,
     round(cost, 2)           AS cost,
     currency,
     usage_types,

@@ -35,8 +35,8 @@ WITH reads AS (
            actor_of(session_issuer_arn, principal_arn) AS actor_id,
            CASE event_name
              WHEN 'GetSecretValue' THEN [json_extract_string(request_parameters, '$.secretId')]
-             WHEN 'BatchGetSecretValue' THEN coalesce(json_extract_string(request_parameters, '$.secretIdList[*]'), ['(batch)'])
-             WHEN 'GetParameters' THEN json_extract_string(request_parameters, '$.names[*]')
+             WHEN 'BatchGetSecretValue' THEN coalesce(json_strings(json_extract(request_parameters, '$.secretIdList')), ['(batch)'])
+             WHEN 'GetParameters' THEN coalesce(json_strings(json_extract(request_parameters, '$.names')), [])
              WHEN 'GetParameter' THEN [json_extract_string(request_parameters, '$.name')]
              WHEN 'GetParametersByPath' THEN [json_extract_string(request_parameters, '$.path')]
              ELSE [json_extract_string(request_parameters, '$.instanceId')]
@@ -56,7 +56,7 @@ WITH reads AS (
 candidates AS (   -- an application re-reading its few parameters never needs the windows below
     SELECT actor_id, source_ip FROM reads
     GROUP BY ALL
-    HAVING len(list_distinct(flatten(list(targets)))) >= $min_targets OR bool_or(bulk)
+    HAVING array_length(list_distinct(flatten(list(targets)))) >= $min_targets OR bool_or(bulk)
         OR count(*) FILTER (outcome = 'denied') >= $min_denied
 ),
 marked AS (
@@ -86,7 +86,7 @@ summary AS (
 ),
 qualified AS (
     SELECT * FROM summary
-    WHERE len(targets) >= $min_targets OR bulk OR denied >= $min_targets
+    WHERE array_length(targets) >= $min_targets OR bulk OR denied >= $min_targets
        OR (denied >= $min_denied AND denied = events)
 ),
 habit AS (   -- the same principal qualifying on occasions far apart
@@ -102,14 +102,14 @@ SELECT
     access_key_id,
     source_ip,
     region,
-    array_to_string(targets[1:5], ',') || CASE WHEN len(targets) > 5 THEN ',...' ELSE '' END AS resource,
+    array_to_string(array_slice(targets, 1, 5), ',') || CASE WHEN array_length(targets) > 5 THEN ',...' ELSE '' END AS resource,
     event_id,
     -- user data read is discovery too (DESIGN.md, Phase names)
     list_concat(['credential_access'], list_filter(phases, lambda t: t <> 'credential_access')) AS tactics,
     events,
     succeeded,
     denied,
-    len(targets)           AS distinct_targets,
+    array_length(targets)  AS distinct_targets,
     event_names,
     last_time
 FROM qualified

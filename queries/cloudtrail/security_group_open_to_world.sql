@@ -34,8 +34,8 @@ wizard_groups AS (   -- groups the console's launch wizard made (name and descri
            json_extract_string(response_elements, '$.groupId') AS group_id
     FROM cloudtrail
     WHERE api_of(event_source, event_name) = 'ec2:CreateSecurityGroup' AND outcome = 'success'
-      AND regexp_full_match(coalesce(json_extract_string(request_parameters, '$.groupName'), ''),
-                            'launch-wizard-\d+')
+      AND regexp_matches(coalesce(json_extract_string(request_parameters, '$.groupName'), ''),
+                         '^launch-wizard-\d+$')
       AND starts_with(coalesce(json_extract_string(request_parameters, '$.groupDescription'), ''),
                       json_extract_string(request_parameters, '$.groupName') || ' created ')
 ),
@@ -58,9 +58,11 @@ SELECT
     event_time,
     'security_group_open_to_world'  AS detection,
     CASE WHEN console_launch_wizard THEN 'medium'
-         WHEN all_protocols OR list_has_any(from_ports, [22, 3389, 0, -1])
-              OR list_has_any(to_ports, [65535])
-              OR len(list_filter(list_zip(from_ports, to_ports), lambda p: p[1] <= 22 AND p[2] >= 22)) > 0
+         WHEN all_protocols OR array_length(array_intersect(from_ports, [22, 3389, 0, -1])) > 0
+              OR array_length(array_intersect(to_ports, [65535])) > 0
+              -- the i-th rule's ports (array_slice(l, i, i)[1]: 1-based in every engine)
+              OR array_length(list_filter(generate_series(1, array_length(from_ports)),
+                  lambda i: array_slice(from_ports, i, i)[1] <= 22 AND array_slice(to_ports, i, i)[1] >= 22)) > 0
          THEN 'high' ELSE 'medium' END AS severity,
     'persistence'                   AS tactic,
     principal_arn,
@@ -78,7 +80,8 @@ SELECT
     console_launch_wizard
 FROM judged
 WHERE all_protocols
-   OR len(from_ports) = 0
-   OR len(list_filter(list_zip(from_ports, to_ports),
-                      lambda p: NOT (p[1] = p[2] AND list_contains($web_ports::INTEGER[], p[1])))) > 0
+   OR array_length(from_ports) = 0
+   OR array_length(list_filter(generate_series(1, array_length(from_ports)),
+                   lambda i: NOT (array_slice(from_ports, i, i)[1] = array_slice(to_ports, i, i)[1]
+                                  AND list_contains($web_ports::INTEGER[], array_slice(from_ports, i, i)[1])))) > 0
 ORDER BY event_time

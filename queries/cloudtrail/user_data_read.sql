@@ -76,7 +76,7 @@ SELECT
     instances,
     acct AS account_id
 FROM summary
-WHERE len(instances) >= $min_instances
+WHERE array_length(instances) >= $min_instances
   AND ($from_time::TIMESTAMPTZ IS NULL OR first_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR first_time <= $to_time::TIMESTAMPTZ)
 ORDER BY event_time, event_id

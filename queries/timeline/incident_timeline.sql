@@ -95,7 +95,7 @@ ct AS (
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
 flows AS (
-    SELECT time_bucket($flow_minutes * INTERVAL 1 MINUTE, f.start_time) AS time,
+    SELECT to_timestamp(floor(epoch(f.start_time) / ($flow_minutes * 60)) * ($flow_minutes * 60)) AS time,  -- buckets from the epoch
            'vpcflow' AS source,
            CASE WHEN f.dst_port IN (SELECT port FROM vocab_mining_port) AND f.action = 'ACCEPT'
                      AND is_outbound_flow(f.flow_direction, f.src_addr, f.dst_addr) THEN 'impact' END AS phase,

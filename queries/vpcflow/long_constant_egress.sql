@@ -22,14 +22,15 @@ falsepositives: [Agents, VPNs and replication streams started on new instances]
 --- */
 WITH launched_items AS (
     SELECT resource_account(recipient_account_id, account_id) AS account,
-           unnest(json_extract(response_elements, '$.instancesSet.items[*]')) AS item
+           unnest(json_items(json_extract(response_elements, '$.instancesSet.items'))) AS item
     FROM cloudtrail
     WHERE event_name = 'RunInstances' AND outcome = 'success' AND is_principal_action(principal_type)
 ),
 eni_map AS (
-    SELECT DISTINCT account, json_extract_string(item, '$.instanceId') AS instance_id,
-           unnest(json_extract_string(item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS eni
-    FROM launched_items
+    SELECT DISTINCT account, instance_id, json_extract_string(eni_item, '$.networkInterfaceId') AS eni
+    FROM (SELECT account, json_extract_string(item, '$.instanceId') AS instance_id,
+                 unnest(json_items(json_extract(item, '$.networkInterfaceSet.items'))) AS eni_item
+          FROM launched_items)
 ),
 launcher AS (   -- launches by a principal (its own through CloudFormation too), not by AWS services
     SELECT unnest(list_distinct(response_instances(response_elements))) AS instance_id,
@@ -57,7 +58,7 @@ streams AS (
     SELECT e.inst, any_value(e.account_id) AS account_id, e.dst_addr, e.dst_port,
            min(e.start_time) AS first_time, max(e.end_time) AS last_time,
            count(*) AS flows, sum(e.bytes) AS bytes,
-           count(DISTINCT time_bucket(INTERVAL 10 MINUTE, e.start_time)) AS slots,
+           count(DISTINCT floor(epoch(e.start_time) / 600.0)) AS slots,
            stddev_pop(e.bytes) / nullif(avg(e.bytes), 0) AS cv,
            any_value(e.region) AS region
     FROM egress e SEMI JOIN launched l ON l.instance_id = e.inst AND (e.account_id IS NULL OR l.account = e.account_id)
@@ -75,7 +76,7 @@ SELECT
     s.inst                    AS resource,
     NULL::VARCHAR             AS event_id,
     s.dst_port                AS remote_port,
-    round(epoch(s.last_time - s.first_time) / 3600, 2) AS hours,
+    round(date_diff('second', s.first_time, s.last_time) / 3600.0, 2) AS hours,
     s.flows,
     s.bytes,
     round(s.cv, 3)            AS cv,
@@ -84,7 +85,7 @@ SELECT
 FROM streams s JOIN launched l ON l.instance_id = s.inst AND (s.account_id IS NULL OR l.account = s.account_id)
 WHERE s.last_time - s.first_time >= ($min_hours * 3600) * INTERVAL 1 SECOND
   AND s.cv <= $max_cv
-  AND s.slots >= $min_coverage * epoch(s.last_time - s.first_time) / 600
+  AND s.slots >= $min_coverage * date_diff('second', s.first_time, s.last_time) / 600.0
   AND ($from_time::TIMESTAMPTZ IS NULL OR s.last_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR s.first_time <= $to_time::TIMESTAMPTZ)
 ORDER BY event_time, resource

@@ -21,14 +21,15 @@ falsepositives: [Services that really listen on these ports (some game servers, 
 --- */
 WITH launched_items AS (
     SELECT resource_account(c.recipient_account_id, c.account_id) AS account,
-           unnest(json_extract(c.response_elements, '$.instancesSet.items[*]')) AS item
+           unnest(json_items(json_extract(c.response_elements, '$.instancesSet.items'))) AS item
     FROM cloudtrail c
     WHERE c.event_name = 'RunInstances' AND c.outcome = 'success'
 ),
 eni_map AS (   -- interface -> instance, from the launch responses (RunInstances names them)
-    SELECT DISTINCT account, json_extract_string(item, '$.instanceId') AS instance_id,
-           unnest(json_extract_string(item, '$.networkInterfaceSet.items[*].networkInterfaceId')) AS eni
-    FROM launched_items
+    SELECT DISTINCT account, instance_id, json_extract_string(eni_item, '$.networkInterfaceId') AS eni
+    FROM (SELECT account, json_extract_string(item, '$.instanceId') AS instance_id,
+                 unnest(json_items(json_extract(item, '$.networkInterfaceSet.items'))) AS eni_item
+          FROM launched_items)
 ),
 launcher AS (  -- instance -> who launched it (any launch call, a principal's own through a service too)
     SELECT unnest(list_distinct(response_instances(response_elements))) AS instance_id,

@@ -1,0 +1,90 @@
+"""`forensics export` and `forensics pull`: a case as a Parquet lake, and a lake's slice as a case."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..cli import CaseOpt, _fail, app
+from ..errors import ForensicsError
+from ..schema import SCHEMA_VERSION
+
+
+@app.command("export")
+def export(
+    case: CaseOpt,
+    to: Annotated[Path, typer.Option("--to", help="A new or empty folder for the lake.")],
+    fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Write the case's tables as a Hive-partitioned Parquet lake (by account, region and day)."""
+    from ..lake import export_case
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        _fail(f"unknown --format {fmt!r} (table|json)")
+    if not case.exists():
+        _fail(f"no case file at {case}")
+    try:
+        report = export_case(case, to)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **report.to_dict()}) + "\n")
+        return
+    rows = ", ".join(f"{t} {n}" for t, n in report.tables.items() if n)
+    typer.echo(f"lake written to {report.lake} in {report.seconds:.1f} s: {rows or 'no rows'}")
+
+
+@app.command("sql")
+def sql(
+    query_id: Annotated[str, typer.Argument(metavar="ID")],
+    dialect: Annotated[str, typer.Option("--dialect", help="duckdb|spark|athena|trino")] = "trino",
+    param: Annotated[list[str], typer.Option("--param", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
+) -> None:
+    """Print a canned query as SQL that runs on another engine, vocabulary inlined."""
+    from ..dialects import sql_for
+
+    params = {}
+    for item in param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    try:
+        text = sql_for(query_id, dialect.lower(), params)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    sys.stdout.write(text)
+
+
+@app.command("pull")
+def pull_cmd(
+    lake: Annotated[Path, typer.Option("--lake", help="A lake from `forensics export`.")],
+    case: CaseOpt,
+    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
+    principal: Annotated[str | None, typer.Option("--principal")] = None,
+    ip: Annotated[str | None, typer.Option("--ip")] = None,
+    instance: Annotated[str | None, typer.Option("--instance")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Copy the accounts an indicator touches (whole: the baselines need them) into a new case."""
+    from ..errors import IndicatorNotFoundError
+    from ..lake.pull import pull
+
+    try:
+        report = pull(lake, case, access_key=access_key, principal=principal, ip=ip, instance=instance)
+    except IndicatorNotFoundError as exc:
+        _fail(str(exc), code=1)
+    except ForensicsError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **report.to_dict()}) + "\n")
+        return
+    rows = ", ".join(f"{t} {n}" for t, n in report.tables.items())
+    typer.echo(
+        f"pulled account(s) {', '.join(report.accounts)} into {report.case} in {report.seconds:.1f} s: {rows}"
+    )

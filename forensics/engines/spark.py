@@ -1,0 +1,206 @@
+"""The hunt on Spark: the catalogue and the vocabulary over a Parquet lake (`forensics export`).
+
+PySpark is an optional extra (`pip install 'forensics[spark]'`). The lake's tables become Spark
+temp views with the case's column names and types (partition folders read as text and left out);
+the vocabulary's data tables are copied from DuckDB's own install of the vocabulary (data, not
+SQL, so nothing is rewritten); its views become Spark temp views with every macro inlined; each
+query is inlined, bound with typed literals and written as Spark SQL by sqlglot
+(`forensics.dialects`). Findings are assembled by the same code as the DuckDB hunt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .. import dialects
+from ..catalog import Query, catalog
+from ..errors import ForensicsError
+from ..lake.export import read_manifest
+
+log = logging.getLogger(__name__)
+
+SPARK_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.ansi.enabled": "false",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.legacy.sizeOfNull": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.driver.memory": "2g",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+}
+
+
+class SparkUnavailable(ForensicsError):
+    """PySpark or Java is not installed."""
+
+
+def spark_session(master: str | None = None, app_name: str = "forensics"):
+    """A SparkSession with the settings the translated SQL relies on (UTC, no type inference
+    of partition folders)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkUnavailable("PySpark is not installed (pip install 'forensics[spark]')") from None
+    builder = SparkSession.builder.master(master or "local[*]").appName(app_name)
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # noqa: BLE001 - Java missing surfaces as several error types
+        raise SparkUnavailable(f"cannot start Spark (is Java 17 installed?): {exc}") from None
+    spark.sparkContext.setLogLevel("OFF")
+    # PySpark logs every failed statement's Java stack as JSON: a failed query is reported once,
+    # by the hunt, in one line
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    return spark
+
+
+def _spark_type(duck_type: str) -> str:
+    t = duck_type.upper()
+    if t.endswith("[]"):
+        return f"ARRAY<{_spark_type(t[:-2])}>"
+    return {
+        "VARCHAR": "STRING",
+        "JSON": "STRING",
+        "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+        "INTEGER": "INT",
+        "BIGINT": "BIGINT",
+        "DOUBLE": "DOUBLE",
+        "BOOLEAN": "BOOLEAN",
+        "DATE": "DATE",
+    }.get(t, t)
+
+
+class SparkLake:
+    """A lake registered on a SparkSession with the vocabulary installed."""
+
+    def __init__(self, spark, lake: str | os.PathLike[str], cache: bool = True):
+        self.spark = spark
+        self.lake = Path(lake)
+        self.manifest = read_manifest(lake)
+        self.tables = self._register_tables()
+        self._install_vocabulary(cache)
+
+    def _register_tables(self) -> list[str]:
+        names = []
+        for table, spec in self.manifest["tables"].items():
+            path = str(self.lake / table)
+            reader = self.spark.read.option("basePath", path) if spec.get("partitioned") else self.spark.read
+            df = reader.option("recursiveFileLookup", "false").parquet(path)
+            cols = ", ".join(f"CAST(`{c}` AS {_spark_type(t)}) AS `{c}`" for c, t in spec["columns"])
+            df.createOrReplaceTempView(f"_lake_{table}")
+            self.spark.sql(f"CREATE OR REPLACE TEMP VIEW `{table}` AS SELECT {cols} FROM _lake_{table}")
+            names.append(table)
+        return names
+
+    def _install_vocabulary(self, cache: bool) -> None:
+        import duckdb
+
+        from .. import vocabulary
+        from ..schema import TABLES
+
+        vocab = dialects.vocabulary("spark")
+        con = duckdb.connect()
+        for ddl in TABLES.values():
+            con.execute(ddl)
+        vocabulary.install(con)
+        for table in vocab.tables:
+            rel = con.sql(f"SELECT * FROM {table}")
+            schema = ", ".join(
+                f"`{c}` {_spark_type(str(t))}" for c, t in zip(rel.columns, rel.types, strict=True)
+            )
+            self.spark.createDataFrame(rel.fetchall(), schema=schema).createOrReplaceTempView(table)
+        con.close()
+        self.view_problems: dict[str, str] = {}
+        for name, body in vocab.views:
+            try:
+                tree = dialects.inline_macros(body.copy(), vocab)
+                text = dialects.translate_tree(tree, "spark", f"view {name}")
+                self.spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}` AS {text}")
+            except Exception as exc:  # noqa: BLE001 - a query reading this view names it when it fails
+                self.view_problems[name] = _first_line(exc)
+                log.warning(
+                    "vocabulary view %s is not available on Spark: %s", name, self.view_problems[name]
+                )
+        if cache:
+            # the views every novelty detection reads, computed once (as the DuckDB hunt does)
+            for name in vocabulary.SHARED_VIEWS:
+                if name not in self.view_problems:
+                    self.spark.sql(f"CACHE TABLE `{name}`")
+
+    def sql_for(self, q: Query, params: dict[str, Any] | None = None) -> str:
+        """The query as Spark SQL, its parameters bound as typed literals."""
+        bound = q.bind(params or {})
+        tree = dialects.bind_literals(dialects.parse(q.sql), bound, {p.name: p.type for p in q.params})
+        tree = dialects.inline_macros(tree, dialects.vocabulary("spark"))
+        return dialects.translate_tree(tree, "spark", f"query {q.id}")
+
+    def rows(self, q: Query, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The query's rows as dicts of Python values (times as aware UTC datetimes)."""
+        text = self.sql_for(q, params)
+        result = self.spark.sql(text).collect()
+        return [_python(r.asDict(recursive=True)) for r in result]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _python(row: dict[str, Any]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, datetime) and v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)  # the session's time zone is UTC
+        elif isinstance(v, datetime):
+            v = v.astimezone(UTC)
+        out[k] = v
+    return out
+
+
+@contextlib.contextmanager
+def open_lake(lake: str | os.PathLike[str], master: str | None = None) -> Iterator[SparkLake]:
+    spark = spark_session(master)
+    yield SparkLake(spark, lake)
+
+
+def run_hunt_spark(
+    lake: SparkLake,
+    from_time: Any = None,
+    to_time: Any = None,
+    on_problem: Callable[[str], None] | None = None,
+    only: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The hunt's findings from Spark: every detection of the catalogue, folded by the DuckDB
+    hunt's own code (`forensics.hunt.fold`)."""
+    from ..hunt import SEVERITY_RANK, fold, parse_time
+
+    start, end = parse_time(from_time), parse_time(to_time)
+    wanted = set(only) if only is not None else None
+    report = on_problem or (lambda line: log.warning("%s", line))
+    findings: list[dict[str, Any]] = []
+    for qid, q in sorted(catalog().items()):
+        if q.kind != "detection" or (wanted is not None and qid not in wanted):
+            continue
+        names = {p.name for p in q.params}
+        params = {k: v for k, v in (("from_time", start), ("to_time", end)) if k in names and v is not None}
+        try:
+            rows = lake.rows(q, params)
+        except ForensicsError as exc:
+            report(f"hunt: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - Spark's analysis errors are many types
+            report(f"hunt: query {qid!r} failed on Spark: {str(exc).strip().splitlines()[0]}")
+            continue
+        findings.extend(fold(q, rows))
+    findings.sort(key=lambda f: (f["first_seen"] or "", -SEVERITY_RANK.get(f["severity"], 0), f["detection"]))
+    return findings

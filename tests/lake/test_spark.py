@@ -1,0 +1,87 @@
+"""Differential test: every catalogue query on DuckDB (the case) and on Spark local[2] (its lake),
+rows compared as multisets (lists sorted, money to 1e-6, times in UTC)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import forensics
+from forensics import catalog
+from forensics.engines.compare import differences
+from forensics.hunt import fold
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+QUERIES = sorted(catalog.catalog())
+# Not yet the same on Spark, each with why; strict: a query that starts passing must leave the list.
+NOT_YET = {
+    "resource_shared_externally": "JSON path wildcard over an object's keys ($.*.add.items)",
+    "access_key_first_seen": "arg_min over tied event times picks a different event per engine",
+    "attacker_resources_not_removed": "differs on Spark (more rows); not yet found why",
+    "containment_actions": "differs on Spark (one more row); not yet found why",
+    "incident_timeline": "DuckDB has 6 billing rows Spark lacks; not yet found why",
+    "launch_in_unused_region": "DuckDB has 2 rows (region use unknown, fixture accounts) Spark lacks",
+    "privilege_escalation": "DuckDB has 4 rows Spark lacks (persistence/escalation on fixture accounts)",
+    "quota_region_sweep": "DuckDB has 4 rows Spark lacks on fixture accounts; not yet found why",
+    "runaway_write_loop": "DuckDB has 2 rows Spark lacks (role sessions); not yet found why",
+    "cost_spike_by_region_hour": "Spark finds fewer anomalous hours on fixture accounts; not yet found why",
+}
+
+
+@pytest.fixture(scope="session")
+def spark_lake(spark, lake_dir: Path):
+    from forensics.engines.spark import SparkLake
+
+    return SparkLake(spark, lake_dir)
+
+
+@pytest.fixture(scope="session")
+def duck_rows(lake_case: Path) -> dict[str, list[dict[str, Any]]]:
+    with forensics.Case(lake_case, read_only=True) as case:
+        case.cache_shared_views()
+        return {qid: case.query(qid).to_dicts() for qid in QUERIES}
+
+
+_spark_rows: dict[str, list[dict[str, Any]]] = {}
+
+
+def _params(qid: str) -> list:
+    marks = []
+    if qid in NOT_YET:
+        marks.append(pytest.mark.xfail(reason=NOT_YET[qid], strict=True))
+    return pytest.param(qid, marks=marks, id=qid)
+
+
+@pytest.mark.parametrize("qid", [_params(q) for q in QUERIES])
+def test_query_gives_the_same_rows_on_spark(qid: str, spark_lake, duck_rows) -> None:
+    assert spark_lake.view_problems == {}
+    q = catalog.get_query(qid)
+    rows = spark_lake.rows(q)
+    _spark_rows[qid] = rows
+    assert differences(duck_rows[qid], rows) == []
+
+
+def test_the_lake_holds_every_fixture_and_the_sample(duck_rows) -> None:
+    # facts of the evidence, not of either engine: the sample's intrusion and fixtures' accounts
+    assert any(r["access_key_id"] == "AKIAJNRSY47UUVASTROP" for r in duck_rows["multi_region_compute_launch"])
+    accounts = {r.get("account_id") for rows in duck_rows.values() for r in rows}
+    assert len({a for a in accounts if a and a.startswith("2100000")}) > 20
+
+
+def test_findings_are_the_same_json_from_both_engines(duck_rows, spark_lake) -> None:
+    """The hunt's findings folded from each engine's rows (forensics.hunt.fold on both)."""
+    compared = 0
+    for qid in QUERIES:
+        q = catalog.get_query(qid)
+        if q.kind != "detection" or qid in NOT_YET:
+            continue
+        if qid not in _spark_rows:  # run out of order
+            _spark_rows[qid] = spark_lake.rows(q)
+        rows = _spark_rows[qid]
+        a, b = fold(q, duck_rows[qid]), fold(q, rows)
+        assert differences(a, b) == [], qid
+        compared += 1
+    assert compared > 20
