@@ -138,6 +138,7 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
     )
     return {
         "indicator": follow.indicator,
+        "account_id": facts.get("account"),
         "principal_arn": first["principal_arn"] if first else (principals or [None])[0],
         "principals": principals,
         "access_keys": keys,
@@ -161,7 +162,7 @@ def _story(ctx: Ctx, access_key, principal, ip, instance) -> dict[str, Any]:
         "containment": contained,
         "still_running": running,
         "flows": impact.flows(ctx, instances + [r for r in created if r.startswith("eni-")]),
-        "cost": incident_cost(ctx, created),
+        "cost": incident_cost(ctx, created, running, _evidence_end(ctx)),
         "durations_s": {
             "first_use_to_run_instances": seconds(first_time, first_launch),
             "first_use_to_quarantine": seconds(
@@ -197,6 +198,11 @@ def _first_use(ctx: Ctx) -> dict[str, Any] | None:
                       WHERE has_caller_network(e.source_is_ip, e.invoked_by, e.principal_type)
                       ORDER BY e.fresh, e.event_time, e.event_id
                       LIMIT 1""")
+
+
+def _evidence_end(ctx: Ctx):
+    """The last plausible CloudTrail time of the case: where a projection of cost stops."""
+    return ctx.scalar("SELECT max(event_time) FROM cloudtrail WHERE time_plausible(record_flags)")
 
 
 def _first_use_doc(first: dict[str, Any] | None) -> dict[str, Any] | None:
