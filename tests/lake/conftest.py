@@ -19,12 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 REQUIRE_SPARK = os.environ.get("FORENSICS_REQUIRE_SPARK") == "1"
 
 
+def has_fixtures(q) -> bool:
+    """A query's `<id>.tests.yaml` beside it, or a rule's own `tests:` in its family file."""
+    return bool(q.meta.get("rule")) or Path(q.path).with_suffix(".tests.yaml").exists()
+
+
 def fixture_accounts() -> dict[tuple[str, str], str]:
     """A distinct 12-digit recipient account for every fixture case, in catalogue order."""
     out = {}
     n = 0
     for qid, q in sorted(catalog.catalog().items()):
-        if not Path(q.path).with_suffix(".tests.yaml").exists():
+        if not has_fixtures(q):
             continue
         for case in load_suite(q.path).get("cases", []):
             n += 1
@@ -37,7 +42,7 @@ def write_fixture_evidence(root: Path, only: set[str] | None = None) -> int:
     accounts = fixture_accounts()
     written = 0
     for qid, q in sorted(catalog.catalog().items()):
-        if not Path(q.path).with_suffix(".tests.yaml").exists() or (only and qid not in only):
+        if not has_fixtures(q) or (only and qid not in only):
             continue
         suite = load_suite(q.path)
         for i, case in enumerate(suite.get("cases", []), 1):

@@ -15,7 +15,9 @@ from forensics.hunt import fold
 
 pytestmark = pytest.mark.xdist_group("spark")
 
-QUERIES = sorted(catalog.catalog())
+# Stateful queries one by one; the single-event rules as the hunt runs them, in one scan.
+QUERIES = sorted(qid for qid, q in catalog.catalog().items() if not q.meta.get("rule"))
+RULES = sorted(qid for qid, q in catalog.catalog().items() if q.meta.get("rule"))
 # Not yet the same on Spark, each with why; strict: a query that starts passing must leave the list.
 NOT_YET = {
     "resource_shared_externally": "JSON path wildcard over an object's keys ($.*.add.items)",
@@ -42,7 +44,15 @@ def spark_lake(spark, lake_dir: Path):
 def duck_rows(lake_case: Path) -> dict[str, list[dict[str, Any]]]:
     with forensics.Case(lake_case, read_only=True) as case:
         case.cache_shared_views()
-        return {qid: case.query(qid).to_dicts() for qid in QUERIES}
+        rows = {qid: case.query(qid).to_dicts() for qid in QUERIES}
+        rows["rules"] = case.sql(_rules_query().sql, from_time=None, to_time=None).to_dicts()
+        return rows
+
+
+def _rules_query():
+    from forensics.engines.spark import rules_query
+
+    return rules_query([catalog.get_query(r) for r in RULES])
 
 
 _spark_rows: dict[str, list[dict[str, Any]]] = {}
@@ -62,6 +72,26 @@ def test_query_gives_the_same_rows_on_spark(qid: str, spark_lake, duck_rows) -> 
     rows = spark_lake.rows(q)
     _spark_rows[qid] = rows
     assert differences(duck_rows[qid], rows) == []
+
+
+# Rules whose rows are not yet the same on Spark, each with what differs (strict, as NOT_YET).
+RULES_NOT_YET = {
+    "kms_grant_to_other_account": "Spark lacks a fixture's CreateGrant to a foreign role; cause not found",
+}
+
+
+def test_every_rule_in_one_scan_gives_the_same_rows_on_spark(spark_lake, duck_rows) -> None:
+    rows = spark_lake.rows(_rules_query())
+    # the rules' own fixtures are in the lake: most rules fire, each on both engines alike
+    assert len({r["detection"] for r in duck_rows["rules"]}) > 40
+    differing = set()
+    for qid in RULES:
+        q = catalog.get_query(qid)
+        mine = [r for r in rows if r["detection"] == qid]
+        theirs = [r for r in duck_rows["rules"] if r["detection"] == qid]
+        if differences(theirs, mine) or differences(fold(q, theirs), fold(q, mine)):
+            differing.add(qid)
+    assert differing == set(RULES_NOT_YET)
 
 
 def test_the_lake_holds_every_fixture_and_the_sample(duck_rows) -> None:
