@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..cli import CaseOpt, _fail, app
+from ..cli import AccessKeyOpt, CaseOpt, InstanceOpt, IpOpt, PrincipalOpt, _fail, app
 from ..errors import ForensicsError
 from ..schema import SCHEMA_VERSION
 
@@ -41,7 +41,9 @@ def export(
 
 @app.command("sql")
 def sql(
-    query_id: Annotated[str, typer.Argument(metavar="ID")],
+    query_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A query or rule id of the catalogue (`forensics queries`).")
+    ],
     dialect: Annotated[str, typer.Option("--dialect", help="duckdb|spark|athena|trino")] = "trino",
     param: Annotated[list[str], typer.Option("--param", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
 ) -> None:
@@ -65,10 +67,10 @@ def sql(
 def pull_cmd(
     lake: Annotated[Path, typer.Option("--lake", help="A lake from `forensics export`.")],
     case: CaseOpt,
-    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
-    principal: Annotated[str | None, typer.Option("--principal")] = None,
-    ip: Annotated[str | None, typer.Option("--ip")] = None,
-    instance: Annotated[str | None, typer.Option("--instance")] = None,
+    access_key: AccessKeyOpt = None,
+    principal: PrincipalOpt = None,
+    ip: IpOpt = None,
+    instance: InstanceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """Copy the accounts an indicator touches (whole: the baselines need them) into a new case."""
