@@ -8,6 +8,7 @@ each, with `source` saying where they came from. The JSON shape is DESIGN.md's `
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
@@ -137,7 +138,7 @@ def fold(q: Query, rows: list[dict[str, Any]], gap_hours: float = 12) -> list[di
         groups.setdefault(key, []).append(row)
     findings = []
     for group in groups.values():
-        group.sort(key=lambda r: _ts(r.get("event_time")))
+        group.sort(key=_row_order)
         episode: list[dict[str, Any]] = []
         for row in group:
             if (
@@ -156,8 +157,9 @@ def fold(q: Query, rows: list[dict[str, Any]], gap_hours: float = 12) -> list[di
 
 
 def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = sorted(rows, key=_row_order)  # ties broken by content: the same finding from any engine
     worst = max(rows, key=lambda r: SEVERITY_RANK.get(str(r.get("severity")), 0))
-    first = min(rows, key=lambda r: _ts(r.get("event_time")))
+    first = rows[0]
     last_seen = max((_ts(r.get("last_time") or r.get("event_time")) for r in rows), default=None)
     source = _FINDING_SOURCES.get(q.id, "query")
     title = q.title
@@ -189,6 +191,24 @@ def _finding(q: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         finding["baseline_hours"] = first.get("baseline_hours")
     finding.update(_extras(q, rows))
     return finding
+
+
+def _row_order(row: dict[str, Any]) -> tuple:
+    """Time order, ties broken by the row's content (an engine may return tied rows, and the
+    lists in them, in any order)."""
+    content = json.dumps(_canonical(row), sort_keys=True, default=str)
+    return (_ts(row.get("event_time")), str(row.get("event_id") or ""), content)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
 
 
 def _account_of(rows: list[dict[str, Any]]) -> str | None:
