@@ -293,6 +293,24 @@ def _stage_and_insert(
     return counts, replaced
 
 
+def load_staged_batch(
+    ctx: LoadContext, src: str, delivery: str, batch: list[tuple[EvidenceFile, Sniff]]
+) -> None:
+    """One read of a batch (a shape's `src` SELECT of CloudTrail records), in one transaction,
+    through CloudTrail's own insert and deduplication; its rejects undone with it on failure."""
+    mark = len(ctx.pending_rejects)
+    ctx.con.execute("BEGIN TRANSACTION")
+    try:
+        counts, replaced = _stage_and_insert(ctx, src, delivery, {"files": [f.path for f, _ in batch]})
+        ctx.record([_outcome(f, s, counts.get(f.path, (0, 0, 0))) for f, s in batch])
+        ctx.con.execute("COMMIT")
+    except Exception:
+        ctx.con.execute("ROLLBACK")
+        del ctx.pending_rejects[mark:]
+        raise
+    _replaced(ctx, replaced)
+
+
 def _replaced(ctx: LoadContext, replaced: dict[str, int]) -> None:
     """Once committed: earlier files of this load whose rows were replaced count them as
     duplicates in the report too, and the problem is said in one line."""

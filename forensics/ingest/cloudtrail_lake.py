@@ -209,29 +209,13 @@ def load(ctx: LoadContext, items: list[tuple[EvidenceFile, Sniff]]) -> None:
         for batch in batches(members):
             bisect_load(
                 batch,
-                lambda part, src=src: _load_batch(ctx, src, part),
+                lambda part, src=src: cloudtrail.load_staged_batch(ctx, src, DELIVERY, part),
                 lambda item, exc: _refuse(
                     ctx, item, f"unreadable CloudTrail Lake results: {str(exc).splitlines()[0]}"
                 ),
                 lambda item, exc: _refuse(ctx, item, unexpected_reason(exc)),
             )
     cloudtrail._report_implausible(ctx, before)
-
-
-def _load_batch(ctx: LoadContext, src: str, batch: list[tuple[EvidenceFile, Sniff]]) -> None:
-    mark = len(ctx.pending_rejects)
-    ctx.con.execute("BEGIN TRANSACTION")
-    try:
-        counts, replaced = cloudtrail._stage_and_insert(
-            ctx, src, DELIVERY, {"files": [f.path for f, _ in batch]}
-        )
-        ctx.record([cloudtrail._outcome(f, s, counts.get(f.path, (0, 0, 0))) for f, s in batch])
-        ctx.con.execute("COMMIT")
-    except Exception:
-        ctx.con.execute("ROLLBACK")
-        del ctx.pending_rejects[mark:]
-        raise
-    cloudtrail._replaced(ctx, replaced)
 
 
 def _refuse(ctx: LoadContext, item: tuple[EvidenceFile, Sniff], reason: str) -> None:
