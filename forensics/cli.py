@@ -23,6 +23,7 @@ import typer
 from . import __version__, output
 from .case import Case
 from .errors import ForensicsError, IndicatorNotFoundError, ParameterError
+from .escape import terminal
 
 app = typer.Typer(
     add_completion=False,
@@ -94,7 +95,7 @@ class _StderrLines(logging.Handler):
         self.setFormatter(logging.Formatter("forensics: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=True)
+        typer.echo(terminal(self.format(record)), err=True)
 
 
 def _version(value: bool) -> None:
@@ -115,8 +116,10 @@ def _root(
 
 # -- shared helpers for the verbs -----------------------------------------------------------------
 def fail(message: str, code: int = 2) -> NoReturn:
-    """One `forensics: ...` line on stderr and the exit status (2 usage, 1 indicator not found)."""
-    typer.echo(f"forensics: {message}", err=True)
+    """One `forensics: ...` line on stderr and the exit status (2 usage, 1 indicator not found).
+    Messages name evidence (paths, values from records): escape sequences and line breaks in them
+    are removed, so a hostile file name cannot drive the analyst's terminal or forge a line."""
+    typer.echo(f"forensics: {terminal(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -124,7 +127,7 @@ _fail = fail  # the name older verb modules import
 
 
 def _problem(line: str) -> None:
-    typer.echo(f"forensics: {line}", err=True)
+    typer.echo(f"forensics: {terminal(line)}", err=True)
 
 
 def choose_format(fmt: str, allowed: tuple[str, ...], as_json: bool = False) -> str:

@@ -19,6 +19,7 @@ from ..cli import (
     ResourceOpt,
     ResponderOpt,
     ToOpt,
+    _problem,
     app,
     fail,
     indicator,
@@ -74,9 +75,7 @@ def report(
                     fail("the hunt found nothing to report on; give an indicator")
                 chosen = picked
                 shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in picked.items() if v)
-                typer.echo(
-                    f"forensics: no indicator given; reporting on the hunt's top indicator: {shown}", err=True
-                )
+                _problem(f"no indicator given; reporting on the hunt's top indicator: {shown}")
             return write_report(
                 c,
                 out,

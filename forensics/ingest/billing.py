@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import tempfile
 import zipfile
 from datetime import UTC, datetime
@@ -230,7 +231,9 @@ def _extract(f: EvidenceFile, tmp: str) -> list[str]:
     out = []
     try:
         with zipfile.ZipFile(f.path) as zf:
-            for i, member in enumerate(m for m in zf.infolist() if not m.is_dir()):
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            _room_for(sum(m.file_size for m in members), tmp)
+            for i, member in enumerate(members):
                 target = Path(tmp) / f"{len(list(Path(tmp).iterdir()))}-{i}.csv"
                 with zf.open(member) as src, open(target, "wb") as dst:
                     while chunk := src.read(1 << 20):
@@ -239,6 +242,18 @@ def _extract(f: EvidenceFile, tmp: str) -> list[str]:
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise duckdb.IOException(f"corrupt zip archive: {exc}") from None
     return out
+
+
+def _room_for(inflated: int, tmp: str) -> None:
+    """Refuse a zip whose members would not fit in the temp folder (with 1 MiB to spare) before
+    writing a byte: a zip member never yields more than its declared size, so the sum is a true
+    bound, and a bomb fills no disk (the file is then read in memory, under the document cap)."""
+    free = shutil.disk_usage(tmp).free
+    if inflated + (1 << 20) > free:
+        raise duckdb.IOException(
+            f"zip archive inflates to {inflated:,} bytes, more than the {free:,} bytes free in the "
+            f"temp folder {Path(tmp).parent} (set TMPDIR to a larger disk)"
+        )
 
 
 def _stage(ctx, batch, fmt, src, columns, types, params, pending, extra=None) -> None:

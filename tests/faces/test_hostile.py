@@ -165,3 +165,19 @@ def test_terminal_tables_carry_no_control_sequence(hostile_case):
         rows = case.query("access_key_first_seen").rows()
     assert any("\x1b]8;;" in str(v) for row in rows for v in row)
     assert not any(ch in done.stdout for ch in "\x1b\x07\x9b\r")
+
+
+def test_problem_lines_on_stderr_carry_no_control_sequence(tmp_path):
+    """Problem lines name the evidence: a file named with a terminal escape and a line break (a
+    forged second `forensics:` line) is named on one plain line, and still loads what it can."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    hostile = folder / "a\x1b]0;pwned\x07\x1b[2J\nforensics: all clear.json"
+    hostile.write_text('{"Records": [{"eventVersion": "1.08", ')  # cut short: one problem line
+    done = cli("load", str(folder), "--case", str(tmp_path / "c.duckdb"))
+    assert done.returncode in (0, 2), done.stderr
+    assert "all clear" in done.stderr  # the file is named...
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr  # ...without its sequences
+    lines = done.stderr.splitlines()
+    assert all(line.startswith("forensics: ") for line in lines), lines
+    assert not any(line.startswith("forensics: all clear") for line in lines)  # no forged line

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,37 @@ def test_a_new_case_on_a_full_disk_is_one_line(tmp_path, small_disk):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"forensics: no space left on {small_disk}"), done.stderr
     assert not case.exists() and not Path(f"{case}.wal").exists()  # no half-made case left behind
+
+
+def test_a_zipped_export_larger_than_the_free_temp_space_is_never_written_there(tmp_path, small_disk):
+    """DuckDB cannot read inside a zip, so a zipped CUR is copied out to the temp folder first. A
+    member that would not fit is refused by its declared size (a true bound for a zip) before a
+    byte is written, so the disk is not filled; the file is then read in memory (bounded by the
+    document cap) and loses nothing, and the reason is kept with its source."""
+    from .fixtures_evidence import csv_text, cur_row, write_zip
+
+    ev = tmp_path / "ev"
+    big = [cur_row(n, "0.5", account="044444444444") for n in range(12_000)]  # 3.9 MB of CSV
+    small = [cur_row(n, "0.25", account="055555555555") for n in range(8)]
+    write_zip(ev / "big" / "r-1.csv.zip", "r-1.csv", csv_text(big))
+    write_zip(ev / "small" / "r-1.csv.zip", "r-1.csv", csv_text(small))
+    sha = digests(ev)
+    case = tmp_path / "c.duckdb"
+
+    env = {**os.environ, "TMPDIR": str(small_disk)}
+    done = subprocess.run(
+        [sys.executable, "-m", "forensics", "load", str(ev), "--case", str(case), "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["read"], report["loaded"], report["rejected"]) == (12_008, 12_008, 0)
+    with duckdb.connect(str(case), read_only=True) as con:
+        detail = dict(con.execute("SELECT parse_dirpath(path), detail FROM sources").fetchall())
+        per_account = con.execute("SELECT account_id, count(*) FROM billing GROUP BY 1 ORDER BY 1").fetchall()
+    assert per_account == [("044444444444", 12_000), ("055555555555", 8)]
+    assert "more than the 2,560,000 bytes free in the temp folder" in detail[str(ev / "big")]
+    assert detail[str(ev / "small")] == ""  # a zip that fits is copied out as before
+    assert list(small_disk.iterdir()) == []  # nothing half-written left behind
+    assert digests(ev) == sha
