@@ -26,7 +26,7 @@ import pyarrow as pa
 from .billing_columns import BILLING_COLUMNS, RANK, projection, required_missing
 from .billing_supersede import settle
 from .context import LoadContext, Sniff, outcome_for
-from .evidence import EvidenceFile
+from .evidence import ZIP_ERRORS, EvidenceFile
 from .outcome import FileOutcome
 from .salvage import read_text
 from .tabular import batches, bisect_load, parquet_columns, quarantine, reader_compression
@@ -239,7 +239,7 @@ def _extract(f: EvidenceFile, tmp: str) -> list[str]:
                     while chunk := src.read(1 << 20):
                         dst.write(chunk)
                 out.append(str(target))
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         raise duckdb.IOException(f"corrupt zip archive: {exc}") from None
     return out
 

@@ -120,6 +120,19 @@ def _gzip_head(start: bytes) -> bytes:
     return bytes(out[:HEAD_BYTES])
 
 
+# What a damaged zip raises on open or read: a bad directory, a broken deflate stream, a flipped
+# compression method (NotImplementedError), the encryption flag (RuntimeError), a cut file.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
+
+
 def _zip_head(path: Path) -> tuple[bytes, int]:
     """The first member's head, and the members' inflated size as the archive declares it
     (zipfile never reads a member past its declared size: a bound a bomb cannot lie past)."""
@@ -130,7 +143,7 @@ def _zip_head(path: Path) -> tuple[bytes, int]:
                 return b"", 0
             with zf.open(members[0]) as fh:
                 return fh.read(HEAD_BYTES), sum(m.file_size for m in members)
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return b"", -1
 
 

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from .evidence import EvidenceFile
+from .evidence import ZIP_ERRORS, EvidenceFile
 from .tabular import LIMIT_HINT, MAX_DOCUMENT_BYTES, MIB, single_document
 
 Problem = tuple[str, str, str]  # (position, reason, excerpt)
@@ -65,7 +65,7 @@ def read_text(path: str, limit: int | None = None) -> tuple[str, list[Problem]]:
         try:
             with zipfile.ZipFile(path) as zf:
                 data = b"".join(zf.read(m) for m in zf.infolist() if not m.is_dir())
-        except (zipfile.BadZipFile, OSError, zlib.error) as exc:
+        except ZIP_ERRORS as exc:
             problems.append(("byte 0", f"corrupt zip archive: {exc}", ""))
             data = b""
     return data.decode("utf-8", errors="replace").lstrip("\ufeff"), problems
@@ -94,7 +94,7 @@ def inflates_beyond(path: str, limit: int) -> str | None:
             try:
                 with zipfile.ZipFile(path) as zf:
                     inflated = sum(m.file_size for m in zf.infolist() if not m.is_dir())
-            except (zipfile.BadZipFile, OSError):
+            except ZIP_ERRORS:
                 return None  # read_text says what is wrong with it
             size = Path(path).stat().st_size
         else:

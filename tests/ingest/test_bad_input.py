@@ -93,3 +93,25 @@ def test_one_bad_file_does_not_slow_or_spoil_its_batch(case, tmp_path):
     assert report.loaded == 190 and report.reconciles()
     bad = next(f for f in report.files if f.path.endswith("f07.json.gz"))
     assert bad.status == "rejected" and bad.rejected == 1, bad
+
+
+def test_a_zip_with_a_broken_deflate_stream_is_rejected_not_fatal(case, tmp_path):
+    """Found by the billing property test: a flipped byte inside a zip member's deflate data made
+    the sniffer raise zlib.error and the whole load stop. Now the file is rejected with the
+    reason and the good file beside it loads."""
+    import zipfile
+
+    write(tmp_path / "good.json", json.dumps({"Records": [event(i) for i in range(4)]}))
+    bad = tmp_path / "cur.csv.zip"
+    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("r-1.csv", "identity/LineItemId,lineItem/UnblendedCost\n" + "li-1,0.5\n" * 500)
+    data = bytearray(bad.read_bytes())
+    data[45] ^= 0xFF  # inside the member's compressed data (its local header is 30 + 7 bytes)
+    bad.write_bytes(bytes(data))
+    lines = []
+    report = case.load([tmp_path], on_problem=lines.append)
+    assert report.reconciles()
+    assert report.loaded == 4
+    broken = next(f for f in report.files if f.path == str(bad))
+    assert broken.status == "rejected" and broken.records_loaded == 0
+    assert any(str(bad) in line for line in lines), lines

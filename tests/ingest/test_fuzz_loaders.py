@@ -1,6 +1,7 @@
 """Property-based tests of the sniffers and loaders (issue 17): for every generated input (a
 CloudTrail or flow-log file cut short, with flipped bytes, nested deep, in an odd encoding, with
-odd times) the load finishes, every file's counts reconcile (read = loaded + duplicates +
+odd times; a billing export, GuardDuty findings or a Parquet file damaged the same ways) the
+load finishes, every file's counts reconcile (read = loaded + duplicates +
 rejected), and the good records loaded alongside it are all there.
 
 Profiles (engineering notes §2): "ci", the default, runs about 50 examples per property,
@@ -17,9 +18,11 @@ alone.
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +32,18 @@ from hypothesis import strategies as st
 
 import forensics
 
-from .fixtures_evidence import V2, flow, flow_text
+from .fixtures_evidence import (
+    CUR_COLUMNS,
+    V2,
+    csv_text,
+    cur_row,
+    envelope,
+    finding,
+    flow,
+    flow_text,
+    pascal,
+    write_cur2_parquet,
+)
 from .test_cloudtrail_shapes import event
 
 settings.register_profile(
@@ -213,3 +227,81 @@ def test_damaged_flow_logs(shared, data, extra):
     assume(data)
     tail = "".join(line + "\n" for line in extra).encode()
     _load_and_check(shared, {"flows.log": data + (tail if data[:2] != b"\x1f\x8b" else b"")})
+
+
+# --- billing, findings and Parquet (each damaged the same ways) ------------------------------
+@st.composite
+def cur_csv_bytes(draw) -> bytes:
+    """A legacy CUR CSV whose cost, time and account cells may hold anything, maybe compressed."""
+    rows = [
+        cur_row(
+            i,
+            draw(st.sampled_from(["0.25", "1e3", "-0.5", "", "NaN", "1,5"]) | TEXT),
+            **{"lineItem/UsageStartDate": draw(st.sampled_from(["2026-11-01T00:00:00Z"]) | TEXT)},
+        )
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    data = csv_text(rows, CUR_COLUMNS).encode()
+    packing = draw(st.sampled_from(["plain", "gzip", "zip"]))
+    if packing == "gzip":
+        return gzip.compress(data, mtime=0)
+    if packing == "zip":
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("r-1.csv", data)
+        return out.getvalue()
+    return data
+
+
+@st.composite
+def findings_bytes(draw) -> bytes:
+    """GuardDuty findings as an export list, an EventBridge envelope or PascalCase CLI output."""
+    recs = [
+        finding(f"f{i}", updated=draw(st.sampled_from(["2026-11-16T03:10:00.000Z"]) | TEXT))
+        for i in range(draw(st.integers(1, 3)))
+    ]
+    shape = draw(st.sampled_from(["list", "envelope", "cli"]))
+    if shape == "envelope":
+        doc: object = envelope(recs[0])
+    elif shape == "cli":
+        doc = {"Findings": [pascal(r) for r in recs]}
+    else:
+        doc = recs
+    return json.dumps(doc).encode()
+
+
+def _cur2_parquet_bytes(tmp: Path, cost: float) -> bytes:
+    path = write_cur2_parquet(
+        tmp / f"p{next(_ids)}.parquet",
+        [("2026-11-16 03:00:00", "011111111111", "APN1-BoxUsage:t3.micro", "ap-northeast-1",
+          None, "i-0aaa", cost, {"user:Name": "x"})],
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+@given(data=damaged(cur_csv_bytes()), name=st.sampled_from(["cur.csv", "cur.csv.gz", "cur.csv.zip"]))
+@PROFILE
+def test_damaged_billing_exports(shared, data, name):
+    _load_and_check(shared, {name: data})
+
+
+@given(data=damaged(findings_bytes()))
+@PROFILE
+def test_damaged_findings(shared, data):
+    _load_and_check(shared, {"guardduty-findings.json": data})
+
+
+@given(
+    cost=st.floats(allow_nan=True, allow_infinity=True),
+    cut=st.none() | st.integers(0, 4000),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+)
+@PROFILE
+def test_damaged_parquet(shared, tmp_path_factory, cost, cut, flips):
+    buf = bytearray(_cur2_parquet_bytes(tmp_path_factory.mktemp("pq"), cost))
+    if cut is not None:
+        buf = buf[: cut % len(buf)]
+    for pos, value in flips:
+        if buf:
+            buf[pos % len(buf)] = value
+    _load_and_check(shared, {"data.parquet": bytes(buf)})
