@@ -24,10 +24,10 @@ from ...dialects import TranslationError, Vocabulary
 _TRINO = {
     # CloudTrail's eventTime ('2026-11-16T03:12:45Z'); Trino's CAST does not read the 'T'
     "view_iso_time": "try(from_iso8601_timestamp(t))",
-    "view_json": "t",
+    "view_json": "nullif(t, 'null')",
 }
 OVERRIDES: dict[str, dict[str, str]] = {
-    "spark": {"view_json": "t"},
+    "spark": {"view_json": "nullif(t, 'null')"},
     "trino": _TRINO,
     "athena": _TRINO,
 }
@@ -53,6 +53,13 @@ VIEWS: dict[str, View] = {
             "cloudtrail_logs.sql",
             dialects.DIALECTS,
             "AWS's Athena table for CloudTrail (CloudTrail SerDe)",
+        ),
+        View(
+            "aws_cloudtrail_log",
+            "cloudtrail",
+            "aws_cloudtrail_log.sql",
+            ("duckdb",),
+            "Tailpipe's CloudTrail table (a DuckDB table)",
         ),
     )
 }

@@ -7,8 +7,9 @@
 -- NULL when it is not one (the loader's TRY_CAST). Athena/Trino: from_iso8601_timestamp.
 CREATE OR REPLACE TEMP MACRO view_iso_time(t) AS TRY_CAST(t AS TIMESTAMPTZ);
 
--- JSON text as the case's JSON column (DuckDB's JSON type; the text itself elsewhere).
-CREATE OR REPLACE TEMP MACRO view_json(t) AS CAST(t AS JSON);
+-- JSON text as the case's JSON column (DuckDB's JSON type; the text itself elsewhere); a JSON
+-- null is SQL NULL, as the loader reads a payload that is null.
+CREATE OR REPLACE TEMP MACRO view_json(t) AS CAST(nullif(CAST(t AS VARCHAR), 'null') AS JSON);
 
 -- An AWS account id as the case keeps it: a 12-digit string. Tables typed by a crawler (CUR)
 -- or by a delimited SerDe hold it as a number, which loses the leading zeros; anything that is

@@ -125,7 +125,7 @@ def _spark_type(t: Any, keys: bool) -> str:
         return f"ARRAY<{_spark_type(t[1], keys)}>"
     if isinstance(t, tuple) and t[0] == "map":
         return "MAP<STRING, STRING>"
-    return {"string": "STRING", "json": "STRING", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}[t]
+    return {"string": "STRING", "json": "STRING", "boolean": "BOOLEAN"}.get(t, "TIMESTAMP")
 
 
 def spark_ddl(fields: list, keys: bool = False) -> str:
@@ -142,7 +142,13 @@ def _duck_type(t: Any) -> str:
         return f"{_duck_type(t[1])}[]"
     if isinstance(t, tuple) and t[0] == "map":
         return "MAP(VARCHAR, VARCHAR)"
-    return {"string": "VARCHAR", "json": "JSON", "boolean": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}[t]
+    return {
+        "string": "VARCHAR",
+        "json": "JSON",
+        "boolean": "BOOLEAN",
+        "timestamp": "TIMESTAMPTZ",
+        "timestamp_utc": "TIMESTAMP",
+    }[t]
 
 
 def duckdb_ddl(fields: list) -> str:
@@ -169,6 +175,8 @@ def _duck_expr(doc: str, path: str, t: Any) -> str:
         return f"json_extract({doc}, '{path}')"
     if t == "boolean":
         return f"TRY_CAST(json_extract_string({doc}, '{path}') AS BOOLEAN)"
+    if t == "timestamp_utc":  # a TIMESTAMP holding UTC (Tailpipe's)
+        return f"timezone('UTC', TRY_CAST(json_extract_string({doc}, '{path}') AS TIMESTAMPTZ))"
     return f"TRY_CAST(json_extract_string({doc}, '{path}') AS TIMESTAMPTZ)"
 
 
@@ -181,3 +189,116 @@ def duckdb_select(fields: list, doc: str = "raw") -> str:
 
 def json_key(key: str) -> str:
     return f'"{key}"' if not key.isidentifier() else key
+
+
+# Turbot Tailpipe's `aws_cloudtrail_log` (tailpipe-plugin-aws tables/cloudtrail_log, snapshot
+# 2025-07; shapes-and-lakes.md §7), a DuckDB table: event_time a TIMESTAMP (UTC), read_only and
+# management_event BOOLEAN, payloads DuckDB JSON. `tp_*` columns are Tailpipe's own (the
+# timestamp, partition, index); those the record gives are filled from it, the rest NULL.
+TAILPIPE_CLOUDTRAIL_LOG: list[tuple[str, str, Any]] = [
+    ("event_time", "eventTime", "timestamp_utc"),
+    ("event_name", "eventName", S),
+    ("event_source", "eventSource", S),
+    ("event_type", "eventType", S),
+    ("event_version", "eventVersion", S),
+    ("event_category", "eventCategory", S),
+    ("aws_region", "awsRegion", S),
+    ("event_id", "eventID", S),
+    ("recipient_account_id", "recipientAccountId", S),
+    ("vpc_endpoint_id", "vpcEndpointId", S),
+    ("api_version", "apiVersion", S),
+    ("error_code", "errorCode", S),
+    ("error_message", "errorMessage", S),
+    ("request_id", "requestID", S),
+    ("shared_event_id", "sharedEventID", S),
+    ("source_ip_address", "sourceIPAddress", S),
+    ("user_agent", "userAgent", S),
+    ("session_credential_from_console", "sessionCredentialFromConsole", S),
+    ("read_only", "readOnly", "boolean"),
+    ("management_event", "managementEvent", "boolean"),
+    ("request_parameters", "requestParameters", "json"),
+    ("response_elements", "responseElements", "json"),
+    ("additional_event_data", "additionalEventData", "json"),
+    ("service_event_details", "serviceEventDetails", "json"),
+    ("edge_device_details", "edgeDeviceDetails", "json"),
+    ("resources", "resources", "json"),
+    (
+        "user_identity",
+        "userIdentity",
+        [
+            ("type", "type", S),
+            ("principal_id", "principalId", S),
+            ("arn", "arn", S),
+            ("account_id", "accountId", S),
+            ("access_key_id", "accessKeyId", S),
+            ("user_name", "userName", S),
+            ("invoked_by", "invokedBy", S),
+            ("identity_provider", "identityProvider", S),
+            (
+                "session_context",
+                "sessionContext",
+                [
+                    (
+                        "attributes",
+                        "attributes",
+                        [
+                            ("creation_date", "creationDate", "timestamp_utc"),
+                            ("mfa_authenticated", "mfaAuthenticated", S),
+                        ],
+                    ),
+                    (
+                        "session_issuer",
+                        "sessionIssuer",
+                        [
+                            ("type", "type", S),
+                            ("principal_id", "principalId", S),
+                            ("arn", "arn", S),
+                            ("account_id", "accountId", S),
+                            ("user_name", "userName", S),
+                        ],
+                    ),
+                    ("ec2_role_delivery", "ec2RoleDelivery", S),
+                    (
+                        "web_id_federation_data",
+                        "webIdFederationData",
+                        [
+                            ("federated_provider", "federatedProvider", S),
+                            ("attributes", "attributes", "json"),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "tls_details",
+        "tlsDetails",
+        [
+            ("tls_version", "tlsVersion", S),
+            ("cipher_suite", "cipherSuite", S),
+            ("client_provided_host_header", "clientProvidedHostHeader", S),
+        ],
+    ),
+]
+# Tailpipe's common columns, as the SDK fills them for this table (tp_timestamp is eventTime,
+# tp_date its day, tp_ips sourceIPAddress, tp_index the recipient account); the rest NULL here.
+TAILPIPE_COMMON = {
+    "tp_id": "VARCHAR",
+    "tp_timestamp": "TIMESTAMP",
+    "tp_ingest_timestamp": "TIMESTAMP",
+    "tp_date": "DATE",
+    "tp_table": "VARCHAR",
+    "tp_partition": "VARCHAR",
+    "tp_index": "VARCHAR",
+    "tp_source_type": "VARCHAR",
+    "tp_source_ip": "VARCHAR",
+    "tp_destination_ip": "VARCHAR",
+    "tp_source_name": "VARCHAR",
+    "tp_source_location": "VARCHAR",
+    "tp_akas": "VARCHAR[]",
+    "tp_ips": "VARCHAR[]",
+    "tp_usernames": "VARCHAR[]",
+    "tp_tags": "VARCHAR[]",
+    "tp_domains": "VARCHAR[]",
+    "tp_emails": "VARCHAR[]",
+}
