@@ -68,7 +68,9 @@ def sql(
         typer.Option("--s3-output", metavar="URI", help="s3:// folder for results (else the workgroup's)."),
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="AWS region of Athena (--run).")] = None,
-    endpoint_url: Annotated[str | None, typer.Option("--endpoint-url", hidden=True)] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", hidden=True, help="Athena endpoint (tests: moto).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="sql | json (--run: rows)")] = "sql",
 ) -> None:
     """Print a canned query as SQL that runs on another engine, vocabulary inlined; or a view
