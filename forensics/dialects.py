@@ -353,19 +353,29 @@ def sql_for(query: str | Query, dialect: str, given: dict[str, Any] | None = Non
     """`forensics sql ID --dialect`: the query as one statement for `dialect`, vocabulary inlined
     (macros, folded vocabulary tables, views as CTEs), parameters bound the target's way."""
     q = get_query(query) if isinstance(query, str) else query
-    if dialect not in DIALECTS:
-        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-    tree, order = bind_for(parse(q.sql), q, given or {}, dialect)
+    text, order = statement_for(q, dialect, given)
     if dialect == "duckdb":
-        text = tree.sql(dialect="duckdb", pretty=True)
         return (
             f"-- {q.id}: DuckDB, on a case (the vocabulary is installed on every case connection)\n{text}\n"
         )
-    vocab = vocabulary(dialect)
-    tree = self_contained(fold_vocabulary_subqueries(inline_macros(tree, vocab), vocab), dialect)
-    text = translate_tree(tree, dialect, f"query {q.id}")
     head = [f"-- {q.id}: {dialect}, over tables shaped like the case's (cloudtrail, vpc_flows, billing, ...)"]
     if dialect in ("athena", "trino"):
         head.append("-- not executed here: parsed in the target dialect and run back on DuckDB by the tests")
         head.append("-- parameters, in order: " + (", ".join(order) if order else "none"))
     return "\n".join(head) + "\n" + text + "\n"
+
+
+def statement_for(
+    query: str | Query, dialect: str, given: dict[str, Any] | None = None
+) -> tuple[str, list[str]]:
+    """The statement `sql_for` prints, without its header, and the names of its positional
+    parameters in order (Athena/Trino; empty elsewhere): what a client runs."""
+    q = get_query(query) if isinstance(query, str) else query
+    if dialect not in DIALECTS:
+        raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    tree, order = bind_for(parse(q.sql), q, given or {}, dialect)
+    if dialect == "duckdb":
+        return tree.sql(dialect="duckdb", pretty=True), order
+    vocab = vocabulary(dialect)
+    tree = self_contained(fold_vocabulary_subqueries(inline_macros(tree, vocab), vocab), dialect)
+    return translate_tree(tree, dialect, f"query {q.id}"), order

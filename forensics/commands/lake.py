@@ -42,25 +42,99 @@ def export(
 @app.command("sql")
 def sql(
     query_id: Annotated[
-        str, typer.Argument(metavar="ID", help="A query or rule id of the catalogue (`forensics queries`).")
-    ],
+        str | None,
+        typer.Argument(metavar="ID", help="A query or rule id of the catalogue (`forensics queries`)."),
+    ] = None,
     dialect: Annotated[str, typer.Option("--dialect", help="duckdb|spark|athena|trino")] = "trino",
     param: Annotated[list[str], typer.Option("--param", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
+    view: Annotated[
+        str | None,
+        typer.Option(
+            "--view",
+            metavar="TABLE",
+            help="Print instead the view that maps another tool's table onto the case's shape: "
+            "cloudtrail_logs (AWS's Athena table for CloudTrail) or aws_cloudtrail_log (Tailpipe's, duckdb).",
+        ),
+    ] = None,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run it on Athena (pyathena, --dialect athena); print its rows.")
+    ] = False,
+    workgroup: Annotated[str | None, typer.Option("--workgroup", help="Athena workgroup (--run).")] = None,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Athena database holding the views (--run).")
+    ] = None,
+    s3_output: Annotated[
+        str | None,
+        typer.Option("--s3-output", metavar="URI", help="s3:// folder for results (else the workgroup's)."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region of Athena (--run).")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", hidden=True, help="Athena endpoint (tests: moto).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="sql | json (--run: rows)")] = "sql",
 ) -> None:
-    """Print a canned query as SQL that runs on another engine, vocabulary inlined."""
+    """Print a canned query as SQL that runs on another engine, vocabulary inlined; or a view
+    mapping AWS's or Tailpipe's table onto the case's; or run the query on Athena."""
     from ..dialects import sql_for
 
+    dialect = dialect.lower()
+    if (query_id is None) == (view is None):
+        _fail("give a query ID or --view TABLE (one of them)")
+    if view is not None:
+        if run:
+            _fail("--run runs a query, not a view: create the view once, then run queries over it")
+        from ..lake.views import view_sql
+
+        try:
+            sys.stdout.write(view_sql(view, dialect))
+        except ForensicsError as exc:
+            _fail(str(exc))
+        return
     params = {}
     for item in param:
         name, sep, value = item.partition("=")
         if not sep:
             _fail(f"--param expects NAME=VALUE, got {item!r}")
         params[name.strip()] = value
+    if run:
+        _run_athena(query_id, dialect, params, workgroup, database, s3_output, region, endpoint_url, fmt)
+        return
+    if any((workgroup, database, s3_output, region)):
+        _fail("--workgroup, --database, --s3-output and --region go with --run")
     try:
-        text = sql_for(query_id, dialect.lower(), params)
+        text = sql_for(query_id, dialect, params)
     except ForensicsError as exc:
         _fail(str(exc))
     sys.stdout.write(text)
+
+
+def _run_athena(query_id, dialect, params, workgroup, database, s3_output, region, endpoint_url, fmt) -> None:
+    """`sql ID --dialect athena --run`: the rows as `query --format json` writes them."""
+    import polars as pl
+
+    from .. import output
+    from ..lake.athena import AthenaError, run_query
+
+    if dialect != "athena":
+        _fail("--run runs on Athena only: give --dialect athena")
+    if fmt.lower() not in ("json", "sql"):
+        _fail(f"unknown --format {fmt!r} for --run (json)")
+    try:
+        rows = run_query(
+            query_id,
+            params,
+            workgroup=workgroup,
+            database=database,
+            s3_output=s3_output,
+            region=region,
+            endpoint_url=endpoint_url,
+        )
+    except AthenaError as exc:
+        _fail(str(exc))
+    except ForensicsError as exc:
+        _fail(str(exc))
+    df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    output.write_frame(df, "json", None, total=len(rows))
 
 
 @app.command("pull")
