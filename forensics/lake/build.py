@@ -125,7 +125,8 @@ def read_cloudtrail_logs(spark, files: list[str]):
     documented table), then the read's own columns: `_raw` (the record's JSON text),
     `_source_file` (URI), `_index` (0-based position in the file's Records), `_problem` (why a
     file gave no record; NULL on a record's row) and `_not_object` (a Records item that is not an
-    object)."""
+    object: Spark gives a string item as its bare text, which `from_json` turns into a row of
+    NULLs, not a NULL)."""
     from pyspark.sql import functions as F
 
     from .views.tables import CLOUDTRAIL_LOGS, spark_ddl
@@ -153,7 +154,12 @@ def read_cloudtrail_logs(spark, files: list[str]):
     )
     cols = [f"CAST(_r.`{k}` AS {types[c]}) AS `{c}`" for c, k, _ in aws]
     return parsed.selectExpr(
-        *cols, "_raw", "_source_file", "_index", "_problem", "_r IS NULL AND _raw IS NOT NULL AS _not_object"
+        *cols,
+        "_raw",
+        "_source_file",
+        "_index",
+        "_problem",
+        "_raw IS NOT NULL AND (_r IS NULL OR NOT startswith(ltrim(_raw), '{')) AS _not_object",
     )
 
 
