@@ -6,8 +6,10 @@ from __future__ import annotations
 from forensics import catalog, coverage
 
 # The share of pinned behaviours a detection reports, as of the last change of the table: raise it
-# when coverage grows; a change that lowers it fails here.
-FLOOR = {"sigma": 0.87, "panther": 0.70, "tailpipe": 0.70, "all": 0.76}
+# when coverage grows; a change that lowers it fails here. (Lowered once, 2026-12-05, when the lists
+# were completed and single discovery calls wrongly credited to recon_burst, which needs a burst
+# of denied reads, were marked noise.)
+FLOOR = {"sigma": 0.83, "panther": 0.70, "tailpipe": 0.70, "all": 0.74}
 
 
 def test_generated_table_is_up_to_date() -> None:
