@@ -87,7 +87,11 @@ def investigate(
 
     fmt = choose_format(fmt, ("md", "json", "timesketch"))
     given = indicator(access_key, principal, ip, instance, resource)
-    _no_resource("investigate", resource)
+    if resource and fmt == "timesketch":
+        fail(
+            "--format timesketch takes the story of an intrusion: "
+            "give --access-key, --principal, --ip or --instance"
+        )
     if fmt == "timesketch" and out is not None and out.suffix.lower() not in (".jsonl", ".csv"):
         fail(f"--out {out}: Timesketch imports .jsonl or .csv files")
     args = (
@@ -112,7 +116,11 @@ def investigate(
         return
 
     def work():
+        from ..investigate import api
+
         with Case(case, read_only=True) as c:
+            if resource:
+                return api.investigate(c.con, None, None, None, None, *args[4:], resource=resource)
             return c.investigate(*args)
 
     _emit(run(work), fmt, story_markdown, out)
