@@ -53,11 +53,6 @@ def _emit(doc: dict[str, Any], fmt: str, render: Callable[[dict[str, Any]], str]
         out.write_text(text, encoding="utf-8")
 
 
-def _no_resource(verb: str, resource: str | None) -> None:
-    if resource:
-        fail(f"{verb} does not take --resource yet: give --access-key, --principal, --ip or --instance")
-
-
 @app.command()
 def investigate(
     case: CaseOpt,
@@ -155,7 +150,6 @@ def profile(
 
     fmt = choose_format(fmt, ("md", "json"))
     given = indicator(access_key, principal, ip, instance, resource, region, region_allowed=True)
-    _no_resource("profile", resource)
     ((kind, entity),) = given.items()
 
     def work():
@@ -207,7 +201,6 @@ def budget(
 
     fmt = choose_format(fmt, ("md", "json"))
     given = indicator(access_key, principal, ip, instance, resource, required=False)
-    _no_resource("budget", resource)
     thresholds = threshold or [20.0, 50.0, 70.0]
 
     def work():

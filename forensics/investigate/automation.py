@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from .. import catalog
-from ..errors import IndicatorNotFoundError
+from ..errors import ForensicsError, IndicatorNotFoundError
 from . import coverage
 from .context import Ctx, Scope, iso, seconds
 from .cost import incident_cost
@@ -32,7 +32,7 @@ class Function:
     account: str
 
 
-class UnsupportedResourceError(IndicatorNotFoundError):
+class UnsupportedResourceError(ForensicsError):
     """A resource ARN of a kind no story is told for (only Lambda functions are)."""
 
 
@@ -107,9 +107,9 @@ def resolve(ctx: Ctx, resource: str | None = None, principal: str | None = None)
         )
         if not row or not row["name"]:
             raise UnsupportedResourceError(
-                f"resource {resource}: investigate tells the story of a Lambda function "
-                "(arn:aws:lambda:REGION:ACCOUNT:function:NAME); for another resource use "
-                "`forensics profile --resource ARN` (who touched it)"
+                f"resource {resource}: a story (investigate, budget, report) is told for a Lambda "
+                "function (arn:aws:lambda:REGION:ACCOUNT:function:NAME); for another resource, "
+                "`forensics profile --resource ARN` shows who touched it"
             )
         fn = Function(
             row["name"],
@@ -332,8 +332,9 @@ def _story(ctx: Ctx, fn: Function, indicator: dict[str, str]) -> dict[str, Any]:
             "failed_regions": [],
             "new_regions": None,
             "instances": [],
-            "instance_types": [],
-            "calls": [],
+            "instance_types": {},
+            "failed_calls": 0,
+            "error_codes": {},
         },
         "derived_credentials": [],
         "derivations": [],

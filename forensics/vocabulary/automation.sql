@@ -59,3 +59,13 @@ CREATE OR REPLACE TEMP MACRO is_function_session(user_agent) AS
 -- `<REG>-Lambda-Edge-Request`): its usage amount is the number of invocations.
 CREATE OR REPLACE TEMP MACRO counts_invocations(line_service, line_usage_type) AS
     coalesce(line_service = 'AWSLambda' AND regexp_matches(line_usage_type, '(^|-)Request$'), false);
+
+-- A resource ARN's short name, as requests name it: a function's name, a bucket, a key id, an
+-- instance id, a role's name (what follows the last `/` or `:`).
+CREATE OR REPLACE TEMP MACRO resource_short_name(res_arn) AS
+    coalesce(lambda_function_name(res_arn), nullif(regexp_extract(res_arn, '[:/]([^:/]+)$', 1), ''));
+-- A call whose request names the resource: its ARN anywhere, or its short name as a whole JSON
+-- string value (who touched it: `profile --resource`).
+CREATE OR REPLACE TEMP MACRO names_resource(params, res_arn) AS
+    coalesce(contains(CAST(params AS VARCHAR), res_arn)
+             OR contains(CAST(params AS VARCHAR), '"' || resource_short_name(res_arn) || '"'), false);
