@@ -37,8 +37,8 @@ def automation_markdown(story: dict[str, Any]) -> str:
     if cost.get("projected"):
         p = cost["projected"]
         out.append(
-            f"- **Projected** (estimate, not in the total): {p['amount']:.2f} at {p['rate_per_hour']:.2f}/hour "
-            f"from {_t(p['from'])} to {_t(p['to'])}"
+            f"- **Projected** (estimate, not in the total): {p['amount']:.2f} at "
+            f"{p['rate_per_hour']:.2f}/hour from {_t(p['from'])} to {_t(p['to'])}"
         )
     if story["still_running"]:
         out.append(f"- **Still running at the end of the evidence**: {_list(story['still_running'])}")
@@ -103,9 +103,7 @@ def automation_markdown(story: dict[str, Any]) -> str:
         ex = cost["excluded"]
         if any(ex.values()):
             out.append("")
-            out.append(
-                "Not in the total: " + ", ".join(f"{text(k)} {v:.2f}" for k, v in ex.items() if v)
-            )
+            out.append("Not in the total: " + ", ".join(f"{text(k)} {v:.2f}" for k, v in ex.items() if v))
         out.append("")
     out += _coverage(story["coverage"])
     return "\n".join(out).rstrip() + "\n"

@@ -261,7 +261,7 @@ def budget_markdown(rep: dict[str, Any]) -> str:
         "|---:|---:|---|---|---|---|",
     ]
     for a in rep["alerts"]:
-        after = a.get("after_run_start_with_lag_s") if rep.get("function") else a["after_first_use_with_lag_s"]
+        after = a["after_run_start_with_lag_s"] if rep.get("function") else a["after_first_use_with_lag_s"]
         out.append(
             f"| {a['threshold_pct']}% | {a['amount']:.2f} | {_t(a['crossed_hour'], '—')} | "
             f"{_t(a['fires_at'], 'never')} | {_t(a['fires_at_with_lag'], 'never')} | "
