@@ -82,11 +82,6 @@ def investigate(
 
     fmt = choose_format(fmt, ("md", "json", "timesketch"))
     given = indicator(access_key, principal, ip, instance, resource)
-    if resource and fmt == "timesketch":
-        fail(
-            "--format timesketch takes the story of an intrusion: "
-            "give --access-key, --principal, --ip or --instance"
-        )
     if fmt == "timesketch" and out is not None and out.suffix.lower() not in (".jsonl", ".csv"):
         fail(f"--out {out}: Timesketch imports .jsonl or .csv files")
     args = (
@@ -104,19 +99,15 @@ def investigate(
 
         def timeline():
             with Case(case, read_only=True) as c:
-                return c.timeline(*args)
+                return c.timeline(*args, resource=resource)
 
         story, events = run(timeline)
         output.write_timesketch(output.timesketch_rows_of_story(story, events), out)
         return
 
     def work():
-        from ..investigate import api
-
         with Case(case, read_only=True) as c:
-            if resource:
-                return api.investigate(c.con, None, None, None, None, *args[4:], resource=resource)
-            return c.investigate(*args)
+            return c.investigate(*args, resource=resource)
 
     _emit(run(work), fmt, story_markdown, out)
 

@@ -61,18 +61,19 @@ def timeline(
     to_time: Any = None,
     known_ips: Iterable[str] = (),
     responders: Iterable[str] = (),
+    resource: str | None = None,
 ) -> tuple[dict[str, Any], pl.DataFrame]:
-    """The story plus its events as a frame (time, phase, actor, action, ...), one pass."""
+    """The story plus its events as a frame (time, phase, actor, action, ...), one pass; the
+    automation story's for a function or its role."""
+    from . import automation
     from .story import investigate_with_events
 
-    return investigate_with_events(
-        con,
-        access_key,
-        principal,
-        ip,
-        instance,
-        scope(from_time, to_time, known_ips, responders),
-    )
+    framing = scope(from_time, to_time, known_ips, responders)
+    if resource or principal:
+        told = automation.story_with_events(con, resource, principal, framing)
+        if told is not None:
+            return told
+    return investigate_with_events(con, access_key, principal, ip, instance, framing)
 
 
 def profile(

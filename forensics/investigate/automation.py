@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from .. import catalog
 from ..errors import ForensicsError, IndicatorNotFoundError
 from . import coverage
-from .context import Ctx, Scope, iso, seconds
+from .context import Ctx, Scope, iso, parse_time, seconds
 from .cost import incident_cost
 
 
@@ -181,6 +182,70 @@ def story(
             {"type": "resource", "value": resource} if resource else {"type": "principal", "value": principal}
         )
         return _story(ctx, fn, indicator)
+    finally:
+        ctx.close()
+
+
+# The story's events for a timeline (the columns of story.TIMELINE_SQL): the function's own calls
+# as `automation`; the changes to it (`change` for a start, `containment` for a stop, each with
+# who made it) are added from the story.
+EVENTS_SQL = """
+SELECT event_time AS time, 'automation' AS phase, 'function' AS actor, event_name AS action,
+       event_source, aws_region AS region, source_ip, principal_arn, access_key_id, outcome,
+       coalesce(json_extract_string(request_parameters, '$.bucketName'),
+                json_extract_string(request_parameters, '$.functionName')) AS target, event_id
+FROM cloudtrail
+WHERE session_name = $name AND is_function_session(user_agent)
+  AND identity_account(account_id, principal_arn, recipient_account_id) = $account
+  AND (CAST($s AS TIMESTAMPTZ) IS NULL OR event_time >= CAST($s AS TIMESTAMPTZ))
+  AND (CAST($t AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($t AS TIMESTAMPTZ))
+ORDER BY time, event_id
+"""
+
+
+def story_with_events(
+    con: duckdb.DuckDBPyConnection,
+    resource: str | None = None,
+    principal: str | None = None,
+    scope: Scope | None = None,
+) -> tuple[dict[str, Any], pl.DataFrame] | None:
+    """The automation story and its events (what a timeline or Timesketch shows); None when a
+    principal is not a function's role."""
+    ctx = Ctx(con, scope or Scope())
+    try:
+        fn = resolve(ctx, resource, principal)
+        if fn is None:
+            return None
+        indicator = (
+            {"type": "resource", "value": resource} if resource else {"type": "principal", "value": principal}
+        )
+        told = _story(ctx, fn, indicator)
+        own = ctx.con.sql(
+            EVENTS_SQL,
+            params={"name": fn.name, "account": fn.account, "s": ctx.scope.from_time, "t": ctx.scope.to_time},
+        ).pl()
+        changes = pl.DataFrame(
+            [
+                {
+                    "time": parse_time(c["time"]),
+                    "phase": "containment" if c["effect"] == "stop" else "change",
+                    "actor": "responder",
+                    "action": c["event_name"],
+                    "event_source": c["event_source"],
+                    "region": c["region"],
+                    "source_ip": c["source_ip"],
+                    "principal_arn": c["principal_arn"],
+                    "access_key_id": None,
+                    "outcome": "success",
+                    "target": fn.name,
+                    "event_id": c["event_id"],
+                }
+                for c in told["automation"]["changes"]
+            ],
+            schema=own.schema,
+        )
+        frame = pl.concat([own, changes]).sort("time", "event_id")
+        return told, frame
     finally:
         ctx.close()
 
