@@ -95,7 +95,7 @@ def replay(
         compared = (
             {
                 "after_run_start_with_lag_s": seconds(run_start, lagged),
-                "before_stop_with_lag_s": seconds(lagged, run_stop),
+                "after_stop_with_lag_s": seconds(run_stop, lagged),
             }
             if auto
             else {}
