@@ -329,11 +329,15 @@ def _story(ctx: Ctx, fn: Function, indicator: dict[str, str]) -> dict[str, Any]:
         if ctx.has_rows("billing")
         else []
     )
-    # The incident's window: from the hour the run began (or the scope) to the stop (or the scope).
+    # The incident's window: from the hour of the change that set it going (else of its first
+    # call; or the scope's start) ...
     window_from = ctx.scope.from_time
     if window_from is None and loop:
         window_from = began["event_time"] if began else run_start
+    # ... to the end of the incident after the stop (the vocabulary's function_incident_end)
     window_to = ctx.scope.to_time
+    if window_to is None and loop and stopped:
+        window_to = ctx.scalar("SELECT function_incident_end($t)", t=stopped["event_time"])
     running = loop is not None and stopped is None
     cost = incident_cost(
         ctx,

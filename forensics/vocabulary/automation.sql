@@ -69,3 +69,9 @@ CREATE OR REPLACE TEMP MACRO resource_short_name(res_arn) AS
 CREATE OR REPLACE TEMP MACRO names_resource(params, res_arn) AS
     coalesce(contains(CAST(params AS VARCHAR), res_arn)
              OR contains(CAST(params AS VARCHAR), '"' || resource_short_name(res_arn) || '"'), false);
+
+-- The end of a stopped function's incident for its cost: invocations already running when it was
+-- stopped go on up to Lambda's longest timeout (15 minutes), and the bill counts by the hour; what
+-- it bills after that hour is its life after the incident.
+CREATE OR REPLACE TEMP MACRO function_incident_end(stop_time) AS
+    date_trunc('hour', stop_time + INTERVAL 15 MINUTE) + INTERVAL 1 HOUR;
