@@ -83,7 +83,9 @@ ORDER BY event_time, event_id
 
 BILLED_IDS_SQL = """
 SELECT DISTINCT resource_id FROM billing
-WHERE bills_function(resource_id, $region, $account, $name) ORDER BY 1
+WHERE bills_function(resource_id, $region, $account, $name)
+  AND coalesce(account_id, $account) = $account
+ORDER BY 1
 """
 
 INVOCATIONS_SQL = """
