@@ -48,8 +48,8 @@ SELECT count(*) AS events, min(event_time) AS first, max(event_time) AS last,
        count(DISTINCT access_key_id) AS sessions,
        count(*) FILTER (WHERE outcome <> 'success') AS failed
 FROM cloudtrail
-WHERE session_name = $name AND is_function_session(user_agent)
-  AND identity_account(account_id, principal_arn, recipient_account_id) = $account
+WHERE is_function_call(session_name, user_agent, account_id, principal_arn, recipient_account_id,
+                   $name, $account)
 """
 
 # Changes people (or their tools) made to the function, its triggers and its rules.
@@ -124,8 +124,8 @@ def resolve(ctx: Ctx, resource: str | None = None, principal: str | None = None)
         )
         seen = ctx.scalar(
             """SELECT count(*) FROM cloudtrail
-               WHERE session_name = $name AND is_function_session(user_agent)
-                 AND identity_account(account_id, principal_arn, recipient_account_id) = $account""",
+               WHERE is_function_call(session_name, user_agent, account_id, principal_arn,
+                                      recipient_account_id, $name, $account)""",
             name=fn.name,
             account=fn.account,
         )
@@ -197,8 +197,8 @@ SELECT event_time AS time, 'automation' AS phase, 'function' AS actor, event_nam
        coalesce(json_extract_string(request_parameters, '$.bucketName'),
                 json_extract_string(request_parameters, '$.functionName')) AS target, event_id
 FROM cloudtrail
-WHERE session_name = $name AND is_function_session(user_agent)
-  AND identity_account(account_id, principal_arn, recipient_account_id) = $account
+WHERE is_function_call(session_name, user_agent, account_id, principal_arn, recipient_account_id,
+                   $name, $account)
   AND (CAST($s AS TIMESTAMPTZ) IS NULL OR event_time >= CAST($s AS TIMESTAMPTZ))
   AND (CAST($t AS TIMESTAMPTZ) IS NULL OR event_time <= CAST($t AS TIMESTAMPTZ))
 ORDER BY time, event_id
@@ -362,8 +362,8 @@ def _story(ctx: Ctx, fn: Function, indicator: dict[str, str]) -> dict[str, Any]:
         r["source_ip"]
         for r in ctx.rows(
             """SELECT source_ip FROM cloudtrail
-               WHERE session_name = $name AND is_function_session(user_agent)
-                 AND identity_account(account_id, principal_arn, recipient_account_id) = $account
+               WHERE is_function_call(session_name, user_agent, account_id, principal_arn,
+                                      recipient_account_id, $name, $account)
                  AND has_caller_network(source_is_ip, invoked_by, principal_type)
                GROUP BY source_ip ORDER BY min(event_time), source_ip""",
             name=fn.name,

@@ -23,9 +23,9 @@ PREDICATES = {
     "region": "aws_region = $e",
     # who touched a resource (its ARN): calls naming it, and a function's own calls
     "resource": """(names_resource(request_parameters, $e)
-                   OR (session_name = lambda_function_name($e) AND is_function_session(user_agent)
-                       AND identity_account(account_id, principal_arn, recipient_account_id)
-                           = arn_account($e)))""",
+                   OR is_function_call(session_name, user_agent, account_id, principal_arn,
+                                       recipient_account_id, lambda_function_name($e),
+                                       arn_account($e)))""",
 }
 # An instance's flows: those naming it, and those on its interfaces (version 2 records name no
 # instance: the vocabulary's `instance_interface`).

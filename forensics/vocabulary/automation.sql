@@ -75,3 +75,8 @@ CREATE OR REPLACE TEMP MACRO names_resource(params, res_arn) AS
 -- it bills after that hour is its life after the incident.
 CREATE OR REPLACE TEMP MACRO function_incident_end(stop_time) AS
     date_trunc('hour', stop_time + INTERVAL 15 MINUTE) + INTERVAL 1 HOUR;
+
+-- A call the function made itself: a session its name names, from its runtime, in its account.
+CREATE OR REPLACE TEMP MACRO is_function_call(sess_name, agent, acct, principal, recipient, fn_name, fn_account) AS
+    sess_name = fn_name AND is_function_session(agent)
+    AND identity_account(acct, principal, recipient) = fn_account;
