@@ -216,8 +216,10 @@ class Case:
         to_time: Any = None,
         known_ips: Iterable[str] = (),
         responders: Iterable[str] = (),
+        resource: str | None = None,
     ) -> dict[str, Any]:
-        """The whole story of an intrusion from one indicator (DESIGN.md's `investigate`)."""
+        """The whole story of an intrusion from one indicator (DESIGN.md's `investigate`); for a
+        Lambda function (`resource`, or `principal` its role) the automation story."""
         from .investigate import api
 
         return api.investigate(
@@ -230,6 +232,7 @@ class Case:
             to_time,
             known_ips,
             responders,
+            resource,
         )
 
     def timeline(
@@ -242,12 +245,13 @@ class Case:
         to_time: Any = None,
         known_ips: Iterable[str] = (),
         responders: Iterable[str] = (),
+        resource: str | None = None,
     ) -> tuple[dict[str, Any], pl.DataFrame]:
         """The story and its phased events as one frame (time, phase, actor, action, ...)."""
         from .investigate import api
 
         return api.timeline(
-            self.con, access_key, principal, ip, instance, from_time, to_time, known_ips, responders
+            self.con, access_key, principal, ip, instance, from_time, to_time, known_ips, responders, resource
         )
 
     def profile(

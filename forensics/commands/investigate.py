@@ -53,11 +53,6 @@ def _emit(doc: dict[str, Any], fmt: str, render: Callable[[dict[str, Any]], str]
         out.write_text(text, encoding="utf-8")
 
 
-def _no_resource(verb: str, resource: str | None) -> None:
-    if resource:
-        fail(f"{verb} does not take --resource yet: give --access-key, --principal, --ip or --instance")
-
-
 @app.command()
 def investigate(
     case: CaseOpt,
@@ -87,7 +82,6 @@ def investigate(
 
     fmt = choose_format(fmt, ("md", "json", "timesketch"))
     given = indicator(access_key, principal, ip, instance, resource)
-    _no_resource("investigate", resource)
     if fmt == "timesketch" and out is not None and out.suffix.lower() not in (".jsonl", ".csv"):
         fail(f"--out {out}: Timesketch imports .jsonl or .csv files")
     args = (
@@ -105,7 +99,7 @@ def investigate(
 
         def timeline():
             with Case(case, read_only=True) as c:
-                return c.timeline(*args)
+                return c.timeline(*args, resource=resource)
 
         story, events = run(timeline)
         output.write_timesketch(output.timesketch_rows_of_story(story, events), out)
@@ -113,7 +107,7 @@ def investigate(
 
     def work():
         with Case(case, read_only=True) as c:
-            return c.investigate(*args)
+            return c.investigate(*args, resource=resource)
 
     _emit(run(work), fmt, story_markdown, out)
 
@@ -147,7 +141,6 @@ def profile(
 
     fmt = choose_format(fmt, ("md", "json"))
     given = indicator(access_key, principal, ip, instance, resource, region, region_allowed=True)
-    _no_resource("profile", resource)
     ((kind, entity),) = given.items()
 
     def work():
@@ -199,7 +192,6 @@ def budget(
 
     fmt = choose_format(fmt, ("md", "json"))
     given = indicator(access_key, principal, ip, instance, resource, required=False)
-    _no_resource("budget", resource)
     thresholds = threshold or [20.0, 50.0, 70.0]
 
     def work():

@@ -54,8 +54,6 @@ def report(
     from ..report import write_report
 
     given = indicator(access_key, principal, ip, instance, resource, required=False)
-    if "resource" in given:
-        fail("report does not take --resource yet: give --access-key, --principal, --ip or --instance")
     if out.is_dir():
         fail(f"--out {out} is a folder; give the path of the HTML file to write")
     if not case.exists():
@@ -89,6 +87,7 @@ def report(
                 responder,
                 budget,
                 **({"findings": findings} if findings is not None else {}),
+                resource=chosen.get("resource"),
             )
 
     path = run(work)

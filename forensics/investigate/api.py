@@ -35,11 +35,20 @@ def investigate(
     to_time: Any = None,
     known_ips: Iterable[str] = (),
     responders: Iterable[str] = (),
+    resource: str | None = None,
 ) -> dict[str, Any]:
-    """The story (DESIGN.md). Exactly one indicator; IndicatorNotFoundError when absent."""
+    """The story (DESIGN.md). Exactly one indicator; IndicatorNotFoundError when absent. A
+    Lambda function (`resource`), or a role only that function uses (`principal`), gets the
+    automation story (automation.py)."""
+    from . import automation
     from .story import investigate as run
 
-    return run(con, access_key, principal, ip, instance, scope(from_time, to_time, known_ips, responders))
+    framing = scope(from_time, to_time, known_ips, responders)
+    if resource or principal:
+        told = automation.story(con, resource, principal, framing)
+        if told is not None:
+            return told
+    return run(con, access_key, principal, ip, instance, framing)
 
 
 def timeline(
@@ -52,18 +61,19 @@ def timeline(
     to_time: Any = None,
     known_ips: Iterable[str] = (),
     responders: Iterable[str] = (),
+    resource: str | None = None,
 ) -> tuple[dict[str, Any], pl.DataFrame]:
-    """The story plus its events as a frame (time, phase, actor, action, ...), one pass."""
+    """The story plus its events as a frame (time, phase, actor, action, ...), one pass; the
+    automation story's for a function or its role."""
+    from . import automation
     from .story import investigate_with_events
 
-    return investigate_with_events(
-        con,
-        access_key,
-        principal,
-        ip,
-        instance,
-        scope(from_time, to_time, known_ips, responders),
-    )
+    framing = scope(from_time, to_time, known_ips, responders)
+    if resource or principal:
+        told = automation.story_with_events(con, resource, principal, framing)
+        if told is not None:
+            return told
+    return investigate_with_events(con, access_key, principal, ip, instance, framing)
 
 
 def profile(
@@ -93,7 +103,11 @@ def budget_replay(
     from .budget import replay
 
     story = None
-    chosen = {k: v for k, v in indicator.items() if v and k in ("access_key", "principal", "ip", "instance")}
+    chosen = {
+        k: v
+        for k, v in indicator.items()
+        if v and k in ("access_key", "principal", "ip", "instance", "resource")
+    }
     if chosen:
         story = investigate(con, **chosen)
     return replay(con, budget, list(thresholds), lag_hours, month, story)

@@ -22,6 +22,7 @@ SELECT date_trunc('hour', usage_start) AS hour, sum(cost) AS cost, count(*) AS i
        count(*) FILTER (WHERE usage_end - usage_start > INTERVAL 1 HOUR) AS longer
 FROM billing
 WHERE usage_start >= $start AND usage_start < $end AND cost IS NOT NULL
+  AND (CAST($ids AS VARCHAR[]) IS NULL OR list_contains(CAST($ids AS VARCHAR[]), resource_id))
 GROUP BY ALL ORDER BY hour
 """
 
@@ -43,7 +44,9 @@ def replay(
     month: str | None = None,
     story: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The replay for one month (default: the month of first use, else the last billed)."""
+    """The replay for one month (default: the month of first use, else the last billed). An
+    automation story (automation.py) replays a budget on the function's own cost (its and its log
+    group's lines) and compares the alerts with the run's first call and the change that stopped it."""
     if budget <= 0:
         raise ForensicsError("the monthly budget must be a positive amount")
     ctx = Ctx(con, Scope())
@@ -51,21 +54,28 @@ def replay(
         story = story or {}
         first_use = parse_time((story.get("first_use") or {}).get("time"))
         quarantine = parse_time((story.get("aws_quarantine") or {}).get("time"))
+        auto = story.get("automation") if story.get("kind") == "automation" else None
+        ids = auto["billed_resources"] if auto else None
+        run_start = parse_time(auto["start"]["time"]) if auto else None
+        run_stop = parse_time((auto.get("stop") or {}).get("time")) if auto else None
         if month is None:
-            if first_use is not None:
-                month = first_use.strftime("%Y-%m")
+            if first_use is not None or run_start is not None:
+                month = (first_use or run_start).strftime("%Y-%m")
             else:
                 last = ctx.scalar("SELECT max(usage_start) FROM billing")
                 if last is None:
                     raise ForensicsError("no billing evidence in the case: nothing to replay")
                 month = last.strftime("%Y-%m")
         start, end = _month_bounds(month)
-        hours = ctx.rows(HOURLY_SQL, start=start, end=end)
+        hours = ctx.rows(HOURLY_SQL, start=start, end=end, ids=ids)
         currency = ctx.scalar(
             """SELECT mode(currency) FROM billing
-               WHERE usage_start >= $start AND usage_start < $end""",
+               WHERE usage_start >= $start AND usage_start < $end
+                 AND (CAST($ids AS VARCHAR[]) IS NULL
+                      OR list_contains(CAST($ids AS VARCHAR[]), resource_id))""",
             start=start,
             end=end,
+            ids=ids,
         )
     finally:
         ctx.close()
@@ -82,8 +92,17 @@ def replay(
         hit = crossed.get(pct)
         fired = hit["hour"] + timedelta(hours=1) if hit else None
         lagged = fired + lag if fired else None
+        compared = (
+            {
+                "after_run_start_with_lag_s": seconds(run_start, lagged),
+                "after_stop_with_lag_s": seconds(run_stop, lagged),
+            }
+            if auto
+            else {}
+        )
         alerts.append(
             {
+                **compared,
                 "threshold_pct": pct,
                 "amount": round(budget * pct / 100.0, 2),
                 "crossed_hour": iso(hit["hour"]) if hit else None,
@@ -98,7 +117,18 @@ def replay(
         )
     longer = sum(r["longer"] for r in hours)
     items = sum(r["items"] for r in hours)
+    scoped = (
+        {
+            "resources": ids,
+            "function": auto["function_arn"],
+            "run_start": iso(run_start),
+            "stopped": iso(run_stop),
+        }
+        if auto
+        else {}
+    )
     return {
+        **scoped,
         "month": month,
         "budget": budget,
         "currency": currency or "USD",

@@ -15,6 +15,8 @@ SELECT region, date_trunc('hour', usage_start) AS hour, currency, sum(cost) AS c
        count(*) AS items
 FROM billing
 WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type)
+  AND (CAST($s AS TIMESTAMPTZ) IS NULL OR usage_end > CAST($s AS TIMESTAMPTZ))
+  AND (CAST($t AS TIMESTAMPTZ) IS NULL OR usage_start < CAST($t AS TIMESTAMPTZ))
 GROUP BY ALL ORDER BY hour, region
 """
 
@@ -27,6 +29,8 @@ SELECT CASE WHEN line_item_type = 'Tax' THEN 'tax'
        sum(cost) AS cost
 FROM billing
 WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND NOT is_usage_line(line_item_type)
+  AND (CAST($s AS TIMESTAMPTZ) IS NULL OR usage_end > CAST($s AS TIMESTAMPTZ))
+  AND (CAST($t AS TIMESTAMPTZ) IS NULL OR usage_start < CAST($t AS TIMESTAMPTZ))
 GROUP BY ALL
 """
 
@@ -42,12 +46,19 @@ GROUP BY resource_id
 
 
 def incident_cost(
-    ctx: Ctx, resources: list[str], running: list[str] | None = None, evidence_end: Any = None
+    ctx: Ctx,
+    resources: list[str],
+    running: list[str] | None = None,
+    evidence_end: Any = None,
+    window: tuple[Any, Any] = (None, None),
 ) -> dict[str, Any]:
     """Total, currency, by_region and by_hour (hour keys in ISO 8601 Z), billed_until, the
-    projection for what is still running, and what was excluded from the total."""
+    projection for what is still running, and what was excluded from the total. `window`
+    (from, to; either may be None) keeps the lines that overlap it: a function bills before and
+    after its incident."""
+    s, t = window
     billed = bool(resources) and ctx.has_rows("billing")
-    rows = ctx.rows(COST_SQL, ids=resources) if billed else []
+    rows = ctx.rows(COST_SQL, ids=resources, s=s, t=t) if billed else []
     by_region: dict[str, float] = {}
     by_hour: dict[str, float] = {}
     currencies: dict[str, float] = {}
@@ -72,7 +83,9 @@ def incident_cost(
         "resources_billed": _billed(ctx, resources) if rows else 0,
         "billed_until": _billed_until(rows),
         "projected": _projection(ctx, running or [], evidence_end) if billed else None,
-        "excluded": _excluded(ctx, resources) if billed else {"tax": 0.0, "credits": 0.0, "refunds": 0.0},
+        "excluded": _excluded(ctx, resources, s, t)
+        if billed
+        else {"tax": 0.0, "credits": 0.0, "refunds": 0.0},
     }
 
 
@@ -82,9 +95,9 @@ def _billed_until(rows: list[dict[str, Any]]) -> str | None:
     return iso(max(hours) + timedelta(hours=1)) if hours else None
 
 
-def _excluded(ctx: Ctx, resources: list[str]) -> dict[str, float]:
+def _excluded(ctx: Ctx, resources: list[str], s: Any = None, t: Any = None) -> dict[str, float]:
     out = {"tax": 0.0, "credits": 0.0, "refunds": 0.0}
-    for r in ctx.rows(EXCLUDED_SQL, ids=resources):
+    for r in ctx.rows(EXCLUDED_SQL, ids=resources, s=s, t=t):
         out[r["kind"]] = round(out.get(r["kind"], 0.0) + float(r["cost"] or 0.0), 6)
     return out
 

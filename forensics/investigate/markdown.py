@@ -14,9 +14,9 @@ from ..timefmt import format_relative, format_time
 # could have typed) is written through `code` or `text`; numbers and our own words are not.
 
 
-def _t(value: Any) -> str:
+def _t(value: Any, missing: str | None = None) -> str:
     """A time in the one human format; text that is not a time is escaped like any evidence."""
-    return text(format_time(value))
+    return text(format_time(value) if missing is None else format_time(value, missing))
 
 
 def _list(items: list[Any], limit: int = 12) -> str:
@@ -27,6 +27,10 @@ def _list(items: list[Any], limit: int = 12) -> str:
 
 def story_markdown(story: dict[str, Any]) -> str:
     """A readable account of `investigate`'s story."""
+    if story.get("kind") == "automation":
+        from .automation_markdown import automation_markdown
+
+        return automation_markdown(story)
     ind = story["indicator"]
     first = story.get("first_use") or {}
     run = story["run_instances"]
@@ -242,17 +246,25 @@ def budget_markdown(rep: dict[str, Any]) -> str:
         f"Budgets' evaluation lag {_dur(rep['lag_hours'] * 3600)}.",
         "",
     ]
+    if rep.get("function"):
+        out.append(
+            f"A budget on {code(rep['function'])} alone (its and its log group's lines); "
+            f"its run began {_t(rep['run_start'])}, stopped {_t(rep['stopped'], 'never')}."
+        )
+        out.append("")
     if rep["first_use"]:
         out.append(f"First use {_t(rep['first_use'])}; AWS quarantine {_t(rep['aws_quarantine'])}.")
         out.append("")
+    since = "after run start" if rep.get("function") else "after first use"
     out += [
-        "| threshold | amount | crossed in hour | fires | with lag | after first use |",
+        f"| threshold | amount | crossed in hour | fires | with lag | {since} |",
         "|---:|---:|---|---|---|---|",
     ]
     for a in rep["alerts"]:
+        after = a["after_run_start_with_lag_s"] if rep.get("function") else a["after_first_use_with_lag_s"]
         out.append(
             f"| {a['threshold_pct']}% | {a['amount']:.2f} | {_t(a['crossed_hour'], '—')} | "
             f"{_t(a['fires_at'], 'never')} | {_t(a['fires_at_with_lag'], 'never')} | "
-            f"{format_relative(a['after_first_use_with_lag_s'])} |"
+            f"{format_relative(after)} |"
         )
     return "\n".join(out) + "\n"

@@ -21,6 +21,11 @@ PREDICATES = {
     "ip": "source_ip = $e",
     "instance": "(session_name = $e OR list_contains(instance_ids, $e))",
     "region": "aws_region = $e",
+    # who touched a resource (its ARN): calls naming it, and a function's own calls
+    "resource": """(names_resource(request_parameters, $e)
+                   OR is_function_call(session_name, user_agent, account_id, principal_arn,
+                                       recipient_account_id, lambda_function_name($e),
+                                       arn_account($e)))""",
 }
 # An instance's flows: those naming it, and those on its interfaces (version 2 records name no
 # instance: the vocabulary's `instance_interface`).
@@ -41,6 +46,7 @@ RELATED = {
     "ip": ["principal_arn", "access_key_id", "aws_region", "user_agent"],
     "instance": ["principal_arn", "access_key_id", "source_ip", "aws_region"],
     "region": ["principal_arn", "access_key_id", "source_ip"],
+    "resource": ["principal_arn", "event_name", "source_ip", "aws_region"],
 }
 
 

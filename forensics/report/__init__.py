@@ -48,6 +48,7 @@ def write_report(
     thresholds: Iterable[float] = (20, 50, 70),
     findings: list[dict[str, Any]] | None = None,
     timeline: tuple[dict[str, Any], Any] | None = None,
+    resource: str | None = None,
 ) -> Path:
     """Investigate one indicator, hunt the same window, replay the monthly `budget` (if
     given) and write the page to `out`. Pass `findings` to reuse a hunt already run, and
@@ -63,6 +64,7 @@ def write_report(
             to_time=to_time,
             known_ips=tuple(known_ips),
             responders=tuple(responders),
+            resource=resource,
         )
     story, events = timeline
     if findings is None:
@@ -78,6 +80,7 @@ def write_report(
             principal=principal,
             ip=ip,
             instance=instance,
+            resource=resource,
         )
     page = build_report(case, story, findings, replay, events=events)
     target = Path(out)

@@ -58,6 +58,10 @@ def build_report(
     events: pl.DataFrame | None = None,
 ) -> str:
     """The whole page as text."""
+    if story.get("kind") == "automation":
+        from .automation import build_report as automation_page
+
+        return automation_page(case, story, findings, budget, title)
     findings = findings or []
     ours = [sections.linked(f, story) for f in findings if sections.related(f, story)]
     others = [f for f in findings if not sections.related(f, story)]

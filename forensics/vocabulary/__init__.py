@@ -30,6 +30,7 @@ FILES = (
     "billing.sql",
     "flows.sql",
     "rules.sql",
+    "automation.sql",  # automation incidents: a function that runs away, its start and stop
 )
 
 

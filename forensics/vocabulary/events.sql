@@ -32,6 +32,8 @@
 --          mail_check   reads whether and how much the account can send email (SES)
 --          secret_read  reads a stored secret, parameter, password or user data
 --          llm, llm_enable, llm_invoke  foundation-model calls: any, switching access on, invoking
+--          automation_start, automation_stop  set a function's runs going (code, trigger, rule,
+--                       permission) or stop them (automation.sql decides calls tagged both)
 CREATE OR REPLACE TEMP TABLE vocab_event (api VARCHAR PRIMARY KEY, phase VARCHAR NOT NULL, tags VARCHAR[] NOT NULL);
 INSERT INTO vocab_event VALUES
     -- initial access: the front door
@@ -121,10 +123,10 @@ INSERT INTO vocab_event VALUES
     ('iam:AddRoleToInstanceProfile',                 'privilege_escalation', ['escalation']),
     ('ec2:AssociateIamInstanceProfile',              'privilege_escalation', ['escalation']),
     ('ec2:ReplaceIamInstanceProfileAssociation',     'privilege_escalation', ['escalation']),
-    ('lambda:CreateFunction20150331',                'persistence',          ['escalation']),
-    ('lambda:UpdateFunctionCode20150331v2',          'persistence', ['escalation', 'code_change']),
-    ('lambda:UpdateFunctionConfiguration20150331v2', 'privilege_escalation', ['escalation', 'code_change']),
-    ('lambda:CreateEventSourceMapping20150331',      'persistence',          ['escalation']),
+    ('lambda:CreateFunction20150331',                'persistence',          ['escalation', 'automation_start']),
+    ('lambda:UpdateFunctionCode20150331v2',          'persistence', ['escalation', 'code_change', 'automation_start']),
+    ('lambda:UpdateFunctionConfiguration20150331v2', 'privilege_escalation', ['escalation', 'code_change', 'automation_start']),
+    ('lambda:CreateEventSourceMapping20150331',      'persistence',          ['escalation', 'automation_start']),
     ('glue:CreateDevEndpoint',                       'privilege_escalation', ['escalation']),
     ('glue:UpdateDevEndpoint',                       'privilege_escalation', ['escalation']),
     ('glue:CreateJob',                               'privilege_escalation', ['escalation']),
@@ -167,10 +169,10 @@ INSERT INTO vocab_event VALUES
     ('iam:UpdateAccessKey',                          'persistence',          ['containment']),
     ('rolesanywhere:CreateTrustAnchor',              'persistence',          ['credentials']),
     ('rolesanywhere:CreateProfile',                  'persistence',          ['credentials']),
-    ('lambda:AddPermission20150331v2',               'persistence',          []),
+    ('lambda:AddPermission20150331v2',               'persistence',          ['automation_start']),
     ('lambda:PublishLayerVersion20181031',           'persistence',          []),
-    ('events:PutRule',                               'persistence',          []),
-    ('events:PutTargets',                            'persistence',          []),
+    ('events:PutRule',                               'persistence',          ['automation_start']),
+    ('events:PutTargets',                            'persistence',          ['automation_start']),
     ('ec2:ImportKeyPair',                            'persistence',          []),
     ('ec2:CreateKeyPair',                            'persistence',          []),
     -- defense evasion: logging and detection turned off, tracks covered
@@ -233,8 +235,16 @@ INSERT INTO vocab_event VALUES
     ('ec2:CancelSpotFleetRequests',                  'defense_evasion',      ['containment', 'teardown']),
     ('ec2:DeleteFleets',                             'defense_evasion',      ['containment', 'teardown']),
     ('autoscaling:DeleteAutoScalingGroup',           'defense_evasion',      ['containment', 'teardown']),
-    ('lambda:PutFunctionConcurrency20171031',        'defense_evasion',      ['containment', 'teardown']),
-    ('lambda:DeleteFunction20150331',                'defense_evasion',      ['containment', 'teardown']),
+    ('lambda:PutFunctionConcurrency20171031',        'defense_evasion',      ['containment', 'teardown', 'automation_stop', 'automation_start']),
+    ('lambda:DeleteFunction20150331',                'defense_evasion',      ['containment', 'teardown', 'automation_stop']),
+    -- what stops or restarts a function's runs (automation incidents)
+    ('lambda:DeleteEventSourceMapping20150331',     'defense_evasion',      ['automation_stop']),
+    ('lambda:UpdateEventSourceMapping20150331',     'persistence',          ['automation_start', 'automation_stop']),
+    ('lambda:DeleteFunctionConcurrency20171031',    'persistence',          ['automation_start']),
+    ('events:EnableRule',                           'persistence',          ['automation_start']),
+    ('events:DisableRule',                          'defense_evasion',      ['automation_stop']),
+    ('events:DeleteRule',                           'defense_evasion',      ['automation_stop']),
+    ('events:RemoveTargets',                        'defense_evasion',      ['automation_stop']),
     ('cloudformation:DeleteStack',                   'defense_evasion',      ['containment', 'teardown']),
     -- exfiltration: data read or shared out
     ('s3:GetObject',                                 'exfiltration',         []),
