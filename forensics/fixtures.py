@@ -394,7 +394,7 @@ def run_case(
     """Load the case's evidence into an empty case, run the query (or `sql` in its place, with
     the query's parameters bound); its rows and load problems. The same evidence asked for
     twice in a row (a rule alone, then the one scan of every rule) is loaded once: queries only
-    read the case."""
+    read the case (`sql` must not write to it)."""
     key = json.dumps([query_id, case, suite], sort_keys=True, default=str)
     try:
         if _EmptyCase.loaded is not None and _EmptyCase.loaded[0] == key:
