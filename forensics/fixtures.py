@@ -4,7 +4,8 @@ Each canned query `queries/<source>/<id>.sql` has a sibling `<id>.tests.yaml` wi
 fire and near misses that must stay silent. A case describes evidence, not table rows: CloudTrail
 records (JSON objects with realistic defaults filled in for what the case does not care about),
 VPC flow log text with its header, billing CSV rows, findings JSON. `run_case` writes them to a
-folder, loads them into a fresh in-memory case with `Case.load`, runs the query and checks the facts.
+folder, loads them with `Case.load` into an in-memory case (one per process, emptied to what a
+new case holds before each fixture), runs the query and checks the facts.
 
 A CloudTrail record in a fixture is a CloudTrail JSON object whose keys pass through unchanged,
 plus a few shorthands:
@@ -22,6 +23,7 @@ plus a few shorthands:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -37,6 +39,7 @@ import yaml
 
 from .case import Case
 from .output import iso_times
+from .schema import create_tables, upgrade
 
 ACCOUNT = "111122223333"
 DEFAULT_DATE = "2026-03-02"
@@ -327,26 +330,101 @@ def load_suite(sql_path: str | Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+class _EmptyCase:
+    """One in-memory case per process, emptied between fixture cases: opening a case (its tables,
+    comments and vocabulary) costs more than loading and querying a fixture, and an emptied case
+    holds exactly what a new one holds (every table's rows, the load-id sequence, `case_meta`,
+    and no staging table a load left behind)."""
+
+    _case: Case | None = None
+    _temp: frozenset[str] = frozenset()
+    loaded: tuple[str, tuple[str, ...]] | None = None  # the fixture it holds, and its problems
+
+    @classmethod
+    def get(cls, keep: bool = False) -> Case:
+        if keep and cls._case is not None:
+            return cls._case
+        cls.loaded = None
+        if cls._case is None:
+            c = Case(":memory:")
+            cls._case, cls._temp = c, _temp_tables(c)
+            return c
+        c = cls._case
+        c._forget_analysis()  # noqa: SLF001 (a new case has no analysis cursor yet)
+        con = c.con
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND NOT list_contains($keep, table_name)",
+            {"keep": sorted(cls._temp)},
+        ).fetchall():
+            con.execute(f'DROP TABLE temp.main."{name}"')
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT temporary"
+        ).fetchall():
+            con.execute(f'DELETE FROM "{name}"')
+        con.execute("DROP SEQUENCE load_id_seq")
+        # as Case() opens a new one (its vocabulary, TEMP definitions, is as it was installed)
+        create_tables(con)
+        upgrade(con)
+        return c
+
+    @classmethod
+    def discard(cls) -> None:
+        if cls._case is not None:
+            with contextlib.suppress(Exception):
+                cls._case.close()
+        cls._case = None
+        cls.loaded = None
+
+
+def _temp_tables(c: Case) -> frozenset[str]:
+    rows = c.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def empty_case() -> Case:
+    """The process's in-memory fixture case, emptied: as a new `Case(":memory:")` is (not to be
+    closed by the caller; the next call empties it again)."""
+    return _EmptyCase.get()
+
+
 def run_case(
     query_id: str, case: dict[str, Any], suite: dict[str, Any], sql: str | None = None
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Load the case's evidence into a fresh case, run the query (or `sql` in its place, with
-    the query's parameters bound); its rows and load problems."""
+    """Load the case's evidence into an empty case, run the query (or `sql` in its place, with
+    the query's parameters bound); its rows and load problems. The same evidence asked for
+    twice in a row (a rule alone, then the one scan of every rule) is loaded once: queries only
+    read the case (`sql` must not write to it)."""
+    key = json.dumps([query_id, case, suite], sort_keys=True, default=str)
+    try:
+        if _EmptyCase.loaded is not None and _EmptyCase.loaded[0] == key:
+            c = _EmptyCase.get(keep=True)
+            problems = list(_EmptyCase.loaded[1])
+        else:
+            c, problems = _load(query_id, case, suite)
+            _EmptyCase.loaded = (key, tuple(problems))
+        params = case.get("params") or {}
+        if sql is None:
+            df = c.query(query_id, **params)
+        else:
+            q = c.queries()[query_id]
+            df = c.sql(sql, **q.bind(params))
+    except BaseException:
+        _EmptyCase.discard()  # a load or query that failed half-way: start the next one anew
+        raise
+    return df, problems
+
+
+def _load(query_id: str, case: dict[str, Any], suite: dict[str, Any]) -> tuple[Case, list[str]]:
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fx-") as tmp:
         folder = Path(tmp) / "evidence"
         write_evidence(folder, case, suite, seed=f"{query_id}/{case.get('name', '')}")
-        with Case(":memory:") as c:
-            report = c.load([folder], on_problem=problems.append)
-            if report.rejected or report.rejected_files:
-                problems.append(f"{report.rejected} records / {report.rejected_files} files rejected")
-            params = case.get("params") or {}
-            if sql is None:
-                df = c.query(query_id, **params)
-            else:
-                q = c.queries()[query_id]
-                df = c.sql(sql, **q.bind(params))
-    return df, problems
+        c = _EmptyCase.get()
+        report = c.load([folder], on_problem=problems.append)
+        if report.rejected or report.rejected_files:
+            problems.append(f"{report.rejected} records / {report.rejected_files} files rejected")
+    return c, problems
 
 
 def check(df: pl.DataFrame, case: dict[str, Any]) -> list[str]:

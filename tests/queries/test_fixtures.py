@@ -14,21 +14,37 @@ from forensics.fixtures import check, load_suite, run_case
 QUERIES = catalog.catalog()
 
 
+def _group(query_id: str) -> pytest.MarkDecorator:
+    """A query's tests run on one worker, so its contract test reads the rows its first firing
+    case already computed there (`_ran`)."""
+    return pytest.mark.xdist_group(f"fixtures:{query_id}")
+
+
 def _cases() -> list:
     out = []
     for qid, q in sorted(QUERIES.items()):
         for i, case in enumerate(load_suite(q.path).get("cases") or []):
             name = case.get("name", f"case {i}")
-            out.append(pytest.param(qid, i, id=f"{qid}: {name}"))
+            out.append(pytest.param(qid, i, id=f"{qid}: {name}", marks=_group(qid)))
     return out
+
+
+_RAN: dict[tuple[str, int], tuple] = {}
+
+
+def _ran(query_id: str, index: int) -> tuple:
+    """A fixture case's rows and load problems, computed once per worker (frames are not
+    changed by the tests that read them)."""
+    if (query_id, index) not in _RAN:
+        suite = load_suite(QUERIES[query_id].path)
+        _RAN[query_id, index] = run_case(query_id, suite["cases"][index], suite)
+    return _RAN[query_id, index]
 
 
 @pytest.mark.parametrize(("query_id", "index"), _cases())
 def test_fixture_case(query_id: str, index: int) -> None:
-    q = QUERIES[query_id]
-    suite = load_suite(q.path)
-    case = suite["cases"][index]
-    df, problems = run_case(query_id, case, suite)
+    case = load_suite(QUERIES[query_id].path)["cases"][index]
+    df, problems = _ran(query_id, index)
     assert not problems, f"fixture evidence did not load cleanly: {problems}"
     fails = check(df, case)
     assert not fails, "\n".join(fails)
@@ -54,13 +70,13 @@ PHASES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("query_id", sorted(QUERIES))
+@pytest.mark.parametrize("query_id", [pytest.param(q, marks=_group(q)) for q in sorted(QUERIES)])
 def test_query_header_and_output_contract(query_id: str) -> None:
     """Detections share leading columns, timelines theirs; headers name a phase and a severity."""
     q = QUERIES[query_id]
     cases = load_suite(q.path).get("cases") or []
-    firing = next(c for c in cases if c.get("fires", True))
-    df, _ = run_case(query_id, firing, load_suite(q.path))
+    firing = next(i for i, c in enumerate(cases) if c.get("fires", True))
+    df, _ = _ran(query_id, firing)
     if q.kind == "detection":
         assert df.columns[: len(DETECTION_COLUMNS)] == DETECTION_COLUMNS
         assert q.tactic in PHASES
