@@ -174,9 +174,10 @@ class Case:
         changed since they were written, then point the views at them. The plain vocabulary
         must be installed on the connection."""
         views = vocabulary.SHARED_VIEWS
-        if len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views):
-            if derived.has_snapshot(self.con) or self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchone():
-                derived.refresh(self.con)
+        stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
+        has_events = self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchone() is not None
+        if stale and (has_events or derived.has_snapshot(self.con)):
+            derived.refresh(self.con)
         vocabulary.install(self.con)
 
     # -- questions ---------------------------------------------------------------------------
