@@ -175,7 +175,7 @@ class Case:
         must be installed on the connection."""
         views = vocabulary.SHARED_VIEWS
         stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
-        has_events = self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchone() is not None
+        has_events = bool(self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchall())
         if stale and (has_events or derived.has_snapshot(self.con)):
             derived.refresh(self.con)
         vocabulary.install(self.con)

@@ -37,7 +37,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
         f"(SELECT count(*) || ':' || coalesce(sum(rowid), 0) FROM main.{t})" for t in INPUTS
     )
     try:
-        return con.execute(f"SELECT {parts}").fetchone()[0]
+        return con.execute(f"SELECT {parts}").fetchall()[0][0]
     except duckdb.Error:
         return None
 
@@ -50,7 +50,7 @@ def has_snapshot(con: duckdb.DuckDBPyConnection) -> bool:
             "SELECT 1 FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database() "
             "AND schema_name = $s AND table_name = 'provenance'",
             {"s": SCHEMA},
-        ).fetchone()
+        ).fetchall()
     )
 
 
@@ -96,7 +96,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> list[str]:
                 f"COMMENT ON TABLE {SCHEMA}.{view} IS 'The rows of the vocabulary view {view} as of the "
                 "last load (forensics.derived; provenance in derived.provenance).'"
             )
-            (n,) = con.execute(f"SELECT count(*) FROM {SCHEMA}.{view}").fetchone()
+            ((n,),) = con.execute(f"SELECT count(*) FROM {SCHEMA}.{view}").fetchall()
             con.execute(
                 f"INSERT INTO {SCHEMA}.provenance VALUES ($view, $vocab, $evidence, now(), $n)",
                 {"view": view, "vocab": vocab, "evidence": evidence, "n": n},
