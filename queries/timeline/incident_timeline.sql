@@ -81,10 +81,11 @@ picked AS (   -- the indicator's calls, and clean-up calls on what it launched
                        false)
       AND event_has('containment', c.event_source, c.event_name)
       AND resource_account(c.recipient_account_id, c.account_id) IS NOT NULL
-      AND (list_has_any(c.instance_ids, launched_ids.anywhere)
-           OR list_has_any(list_transform(c.instance_ids,
-                                          lambda i: resource_account(c.recipient_account_id, c.account_id) || ' ' || i),
-                           launched_ids.scoped))
+      AND array_length(list_filter(c.instance_ids,
+                                   lambda i: list_contains(launched_ids.anywhere, i)
+                                             OR list_contains(launched_ids.scoped,
+                                                              resource_account(c.recipient_account_id, c.account_id)
+                                                              || ' ' || i))) > 0
       AND ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR c.event_time <= $to_time::TIMESTAMPTZ)
 ),
