@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import catalog, connection, vocabulary
+from . import catalog, connection, derived, vocabulary
 from .errors import CaseLockedError, ForensicsError, NoSpaceError, QueryError
 from .ingest import load_paths
 from .ingest.outcome import LoadReport
@@ -98,8 +98,10 @@ class Case:
         if not read_only:
             self.con.execute("SET preserve_insertion_order = false")
             create_tables(self.con)
-            vocabulary.install(self.con)
-            upgrade(self.con)
+            vocabulary.install(self.con, derived=False)
+            if upgrade(self.con):  # older rows rewritten in place: a snapshot of them is stale
+                derived.drop(self.con)
+            self._refresh_derived()
         if outdated := outdated_tables(self.con):
             self.con.close()
             detail = "; ".join(f"{t} lacks {', '.join(cols)}" for t, cols in outdated.items())
@@ -147,12 +149,15 @@ class Case:
         if on_problem is None:
             on_problem = log.warning
         self._forget_analysis()  # what it cached describes the evidence before this load
+        vocabulary.install(self.con, derived=False)  # the loader reads the evidence, not a snapshot
         try:
             own = [self.path, Path(f"{self.path}.wal")]
             with connection.journalled_load(self.con), connection.load_settings(self.con):
-                return load_paths(
+                report = load_paths(
                     self.con, paths, source, on_problem=on_problem, progress=progress, exclude=own
                 )
+            self._refresh_derived()
+            return report
         except FileNotFoundError as exc:
             raise ForensicsError(str(exc)) from None
         except Exception as exc:
@@ -163,6 +168,17 @@ class Case:
             connection.undo_load(self.con, self.path)
             self.con = connection.open_case_file(self.path, read_only=True)
             raise NoSpaceError(f"no space left on {full}; the case is as it was before this load") from None
+
+    def _refresh_derived(self) -> None:
+        """Recompute the derived tables (forensics.derived) when the evidence or the vocabulary
+        changed since they were written, then point the views at them. The plain vocabulary
+        must be installed on the connection."""
+        views = vocabulary.SHARED_VIEWS
+        stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
+        has_events = bool(self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchall())
+        if stale and (has_events or derived.has_snapshot(self.con)):
+            derived.refresh(self.con)
+        vocabulary.install(self.con)
 
     # -- questions ---------------------------------------------------------------------------
     def sql(self, text: str, **params: Any) -> pl.DataFrame:

@@ -47,6 +47,7 @@ def sql_text() -> str:
 # definition, only read from a snapshot of the evidence as it was when cached.
 SHARED_VIEWS = (
     "instance_home_address",
+    "instance_session_address",
     "identity_network",
     "key_first_use",
     "region_use",
@@ -58,9 +59,11 @@ SHARED_VIEWS = (
 _CACHE_PREFIX = "vocab_cache_"
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
+def install(con: duckdb.DuckDBPyConnection, derived: bool = True) -> None:
     """Create (or replace) the vocabulary's TEMP tables, macros and views on `con` (dropping
-    any cached snapshot: after a load the views must read the evidence again)."""
+    any cached snapshot: after a load the views must read the evidence again). With `derived`,
+    a shared view whose table in the case's `derived` schema is fresh (same vocabulary, same
+    evidence: forensics.derived) reads that table instead of computing."""
     if not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE table_name = 'addresses' AND NOT temporary"
     ).fetchone():
@@ -75,6 +78,11 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
         {"p": _CACHE_PREFIX},
     ).fetchall():
         con.execute(f'DROP TABLE temp.main."{name}"')
+    if derived:
+        from .. import derived as snapshot
+
+        for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
 
 
 def cache_shared_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -192,3 +192,13 @@ LEFT JOIN tied t USING (account_id, access_key_id)
 JOIN cloudtrail c ON c.event_id = coalesce(t.event_id, k.first_event_id)
                  AND identity_account(c.account_id, c.principal_arn, c.recipient_account_id) = k.account_id
 LEFT JOIN addresses a ON a.address = c.source_ip;
+
+-- One row per EC2 role session and address it called from: when it first did, and when the
+-- session first called at all (the history it had before). Read with instance_home_address to
+-- find the addresses that are not the instance's own (instance_credentials_used_elsewhere).
+CREATE OR REPLACE TEMP VIEW instance_session_address AS
+SELECT account_id, identity, session_name, source_ip, min(event_time) AS first_time,
+       min(min(event_time)) OVER (PARTITION BY account_id, identity, session_name) AS session_first
+FROM caller_network_event
+WHERE instance_session
+GROUP BY account_id, identity, session_name, source_ip;

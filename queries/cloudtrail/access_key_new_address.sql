@@ -57,6 +57,9 @@ LEFT JOIN (   -- every event of the identity from the network (the finding's evi
     FROM caller_network_event e
     SEMI JOIN identity_network i
            ON i.is_new AND i.account_id = e.account_id AND i.identity = e.identity AND i.network = e.network
+    -- the same rows, found sooner: a network's events come from its addresses (this filter
+    -- reaches the scan of cloudtrail, so only their events get an identity and a network)
+    WHERE e.source_ip IN (SELECT unnest(a.addresses) FROM identity_network a WHERE a.is_new)
     GROUP BY ALL
 ) ids ON ids.account_id = n.account_id AND ids.identity = n.identity AND ids.network = n.network
 WHERE n.is_new

@@ -23,7 +23,14 @@ description: >
   One row per instance and address, at the first call.
 falsepositives: [Instances whose egress address changes (a new NAT gateway or Elastic IP), long-term keys configured on an instance that also has a role]
 --- */
-WITH pairs AS (   -- instance sessions by role, instance and address
+WITH elsewhere AS (   -- instance sessions by role, instance and an address not the instance's own
+    SELECT s.account_id, s.identity, s.session_name, s.source_ip, s.session_first
+    FROM instance_session_address s
+    WHERE NOT EXISTS (SELECT 1 FROM instance_home_address h
+                      WHERE h.account_id = s.account_id AND h.identity = s.identity
+                        AND h.session_name = s.session_name AND h.source_ip = s.source_ip)
+),
+pairs AS (   -- their calls from there
     SELECT e.account_id, e.identity, e.session_name, e.source_ip,
            min(e.event_time) AS first_time, max(e.event_time) AS last_time, count(*) AS events,
            count(*) FILTER (e.denied) AS denied,
@@ -35,14 +42,17 @@ WITH pairs AS (   -- instance sessions by role, instance and address
            arg_min(e.aws_region, e.event_time) AS region, arg_min(e.user_agent, e.event_time) AS user_agent,
            any_value(e.network) AS network
     FROM caller_network_event e
+    SEMI JOIN elsewhere x
+           ON x.account_id = e.account_id AND x.identity = e.identity
+          AND x.session_name = e.session_name AND x.source_ip = e.source_ip
     WHERE e.instance_session
+      -- the same rows, found sooner: this filter reaches the scan of cloudtrail
+      AND e.source_ip IN (SELECT source_ip FROM elsewhere)
     GROUP BY ALL
 ),
-sessions AS (
-    SELECT account_id, identity, session_name, min(first_time) AS session_first FROM pairs GROUP BY ALL
-),
-people AS (
-    SELECT DISTINCT account_id, source_ip FROM caller_network_event WHERE principal_type IN ('IAMUser', 'Root')
+people AS (   -- IAM users and root calling from those addresses
+    SELECT DISTINCT account_id, source_ip FROM caller_network_event
+    WHERE principal_type IN ('IAMUser', 'Root') AND source_ip IN (SELECT source_ip FROM elsewhere)
 )
 SELECT
     p.first_time                              AS event_time,
@@ -70,16 +80,12 @@ SELECT
     p.denied,
     p.last_time
 FROM pairs p
-JOIN sessions s USING (account_id, identity, session_name)
-LEFT JOIN instance_home_address h
-       ON h.account_id = p.account_id AND h.identity = p.identity AND h.session_name = p.session_name
-      AND h.source_ip = p.source_ip
+JOIN elsewhere s USING (account_id, identity, session_name, source_ip)
 LEFT JOIN people pe ON pe.account_id = p.account_id AND pe.source_ip = p.source_ip
 LEFT JOIN identity_network n ON n.account_id = p.account_id AND n.identity = p.identity AND n.network = p.network
 LEFT JOIN cloudtrail d ON d.session_name = p.session_name AND d.source_ip = p.source_ip
                       AND d.ec2_role_delivery IS NOT NULL
-WHERE h.source_ip IS NULL
-  AND ($from_time::TIMESTAMPTZ IS NULL OR p.last_time >= $from_time::TIMESTAMPTZ)
+WHERE ($from_time::TIMESTAMPTZ IS NULL OR p.last_time >= $from_time::TIMESTAMPTZ)
   AND ($to_time::TIMESTAMPTZ IS NULL OR p.first_time <= $to_time::TIMESTAMPTZ)
 GROUP BY ALL
 ORDER BY event_time
