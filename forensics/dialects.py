@@ -127,9 +127,27 @@ def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.
                 return exp.Paren(this=given[n.name.lower()].copy())
             return n
 
-        return inline_macros(body.copy().transform(substitute), vocab)
+        expanded = inline_macros(body.copy().transform(substitute), vocab)
+        # a macro call is one operand wherever it stands: its body keeps its own precedence
+        # (`grants_admin(..) AND x` must not become `a OR b AND x`)
+        atomic = isinstance(expanded, _ATOMIC) and not isinstance(expanded, exp.Binary | exp.Unary)
+        return expanded if atomic else exp.Paren(this=expanded)
 
     return tree.transform(expand)
+
+
+# Bodies that need no parentheses to stay one operand (sqlglot's AND and OR are functions too).
+_ATOMIC = (
+    exp.Paren,
+    exp.Column,
+    exp.Literal,
+    exp.Func,
+    exp.Subquery,
+    exp.Case,
+    exp.Cast,
+    exp.Boolean,
+    exp.Null,
+)
 
 
 @functools.cache
