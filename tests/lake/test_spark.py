@@ -51,7 +51,7 @@ _spark_rows: dict[str, list[dict[str, Any]]] = {}
 
 # Not yet deterministic on Spark: rows or findings differ on some runs only (cause not found).
 FINDINGS_NOT_YET = {
-    "runaway_write_loop": "rows equal on Spark; the folded findings differ (list order or any_value: not yet proven)",
+    "runaway_write_loop": "rows equal; folded findings differ (list order or any_value? not proven)",
 }
 
 
