@@ -127,9 +127,27 @@ def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.
                 return exp.Paren(this=given[n.name.lower()].copy())
             return n
 
-        return inline_macros(body.copy().transform(substitute), vocab)
+        expanded = inline_macros(body.copy().transform(substitute), vocab)
+        # a macro call is one operand wherever it stands: its body keeps its own precedence
+        # (`grants_admin(..) AND x` must not become `a OR b AND x`)
+        atomic = isinstance(expanded, _ATOMIC) and not isinstance(expanded, exp.Binary | exp.Unary)
+        return expanded if atomic else exp.Paren(this=expanded)
 
     return tree.transform(expand)
+
+
+# Bodies that need no parentheses to stay one operand (sqlglot's AND and OR are functions too).
+_ATOMIC = (
+    exp.Paren,
+    exp.Column,
+    exp.Literal,
+    exp.Func,
+    exp.Subquery,
+    exp.Case,
+    exp.Cast,
+    exp.Boolean,
+    exp.Null,
+)
 
 
 @functools.cache
@@ -225,10 +243,52 @@ def typed_literal(value: Any, sql_type: str) -> exp.Expression:
     return exp.Cast(this=exp.Literal.string(str(value)), to=target)
 
 
+def duckdb_semantics_on_spark(tree: exp.Expression) -> exp.Expression:
+    """What DuckDB means where Spark's function of the same name means something else (each
+    found by the differential test in tests/lake):
+
+    - `list_concat` skips NULL lists (Spark's `concat` is NULL when any argument is);
+    - `list(x) FILTER (c)` over no matching row is NULL (Spark's `collect_list` is empty);
+    - `arg_min(x, y)` / `arg_max(x, y)` skip rows whose `x` is NULL (Spark's `min_by` returns
+      the NULL of the first row).
+    """
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.ArrayConcat) and not node.args.get("null_propagation"):
+            args = [node.this, *node.expressions]
+            empty = exp.Array(expressions=[])
+            return exp.ArrayConcat(
+                this=exp.Coalesce(this=args[0], expressions=[empty.copy()]),
+                expressions=[exp.Coalesce(this=a, expressions=[empty.copy()]) for a in args[1:]],
+                null_propagation=True,
+            )
+        if isinstance(node, exp.ArgMin | exp.ArgMax) and not isinstance(node.this, exp.Literal):
+            by = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.Null())),
+                        true=node.expression,
+                    )
+                ]
+            )
+            return node.__class__(this=node.this, expression=by)
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
+            cond = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
+            matched = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond.copy()))
+            return exp.Case(
+                ifs=[exp.If(this=exp.GT(this=matched, expression=exp.Literal.number(0)), true=node.copy())]
+            )
+        return node
+
+    return tree.transform(fix)
+
+
 def translate_tree(tree: exp.Expression, dialect: str, name: str = "query") -> str:
     """SQL text for `dialect` from a tree (macros already inlined), with the last guard."""
     if dialect not in DIALECTS:
         raise TranslationError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    if dialect == "spark":
+        tree = duckdb_semantics_on_spark(tree)
     try:
         text = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True)
     except SqlglotError as exc:

@@ -43,7 +43,7 @@ by_type AS (
     FROM spread GROUP BY ALL
 ),
 hourly AS (
-    SELECT account_id, region, hour, sum(cost) AS cost, arg_max(usage_type, cost) AS top_usage_type,
+    SELECT account_id, region, hour, sum(cost) AS cost, arg_min(usage_type, {'c': -cost, 'u': usage_type}) AS top_usage_type,
            sum(resources) AS resources, any_value(currency) AS currency
     FROM by_type GROUP BY ALL
 ),
@@ -77,13 +77,13 @@ SELECT
     NULL::VARCHAR                    AS access_key_id,
     NULL::VARCHAR                    AS source_ip,
     region,
-    arg_max(top_usage_type, cost)    AS resource,
+    arg_min(top_usage_type, {'c': -cost, 'h': hour}) AS resource,
     NULL::VARCHAR                    AS event_id,
     nullif(account_id, '')           AS account_id,
     count(*)                         AS hours,
     round(sum(cost), 2)              AS cost,
     round(max(cost), 2)              AS peak_hour_cost,
-    arg_max(hour, cost)              AS peak_hour,
+    arg_min(hour, {'c': -cost, 'h': hour}) AS peak_hour,
     round(max(baseline), 4)          AS baseline,
     max(baseline_hours)              AS baseline_hours,
     any_value(currency)              AS currency,

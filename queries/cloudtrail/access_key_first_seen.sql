@@ -23,11 +23,11 @@ WITH keys AS (
            access_key_id,
            any_value(novelty_identity(access_key_id, session_issuer_arn, principal_arn)) AS identity,
            min(event_time)                        AS first_seen,
-           arg_min(source_ip, event_time)         AS source_ip,
-           arg_min(user_agent, event_time)        AS user_agent,
-           arg_min(aws_region, event_time)        AS aws_region,
-           arg_min(event_name, event_time)        AS event_name,
-           arg_min(principal_arn, event_time)     AS principal_arn,
+           arg_min(source_ip, {'t': event_time, 'e': event_id}) AS source_ip,
+           arg_min(user_agent, {'t': event_time, 'e': event_id}) AS user_agent,
+           arg_min(aws_region, {'t': event_time, 'e': event_id}) AS aws_region,
+           arg_min(event_name, {'t': event_time, 'e': event_id}) AS event_name,
+           arg_min(principal_arn, {'t': event_time, 'e': event_id}) AS principal_arn,
            max(event_time)                        AS last_seen,
            count(*)                               AS events
     FROM cloudtrail
@@ -49,8 +49,9 @@ SELECT
     k.first_seen,
     k.source_ip,
     coalesce(a.network, k.source_ip)                        AS network,
-    round(greatest(coalesce(date_diff('second', i.identity_first, k.first_seen), 0), 0) / 3600.0, 2)
-                                                            AS baseline_hours,
+    -- rounded as decimals: a double's half rounds alike on every engine
+    CAST(round(CAST(greatest(coalesce(date_diff('second', i.identity_first, k.first_seen), 0), 0) / 3600.0
+                    AS DECIMAL(18, 6)), 2) AS DOUBLE)   AS baseline_hours,
     k.user_agent,
     k.aws_region,
     k.event_name,
@@ -60,7 +61,7 @@ SELECT
     f.time                                                  AS first_use_time,
     f.source_ip                                             AS first_use_source_ip,
     f.network                                               AS first_use_network,
-    round(f.baseline_hours, 2)                              AS first_use_baseline_hours,
+    CAST(round(CAST(f.baseline_hours AS DECIMAL(18, 6)), 2) AS DOUBLE) AS first_use_baseline_hours,
     f.separable,
     f.basis                                                 AS first_use_basis
 FROM keys k

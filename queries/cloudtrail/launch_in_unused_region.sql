@@ -64,7 +64,8 @@ SELECT
     instances,
     instance_type,
     CASE WHEN use_known THEN 'unused' ELSE 'unknown' END AS region_use,
-    round(baseline_hours, 2)   AS baseline_hours,
+    -- rounded as a decimal: a double's half (54 s = 0.015 h) rounds alike on every engine
+    CAST(round(CAST(baseline_hours AS DECIMAL(18, 6)), 2) AS DOUBLE) AS baseline_hours,
     first_write                AS first_regional_write,
     first_billed
 FROM judged

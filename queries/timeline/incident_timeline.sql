@@ -135,7 +135,7 @@ flows AS (
            'flow ' || f.action AS action,
            f.dst_addr || ':' || f.dst_port AS target,
            lower(f.action) AS outcome,
-           count(*) || ' flows, ' || sum(f.bytes) || ' bytes, ' || sum(f.packets) || ' packets from ' || any_value(f.src_addr) AS detail,
+           count(*) || ' flows, ' || sum(f.bytes) || ' bytes, ' || sum(f.packets) || ' packets from ' || arg_min(f.src_addr, {'t': f.start_time, 's': f.src_addr}) AS detail,
            NULL::VARCHAR AS event_id
     FROM vpc_flows f, scope
     WHERE f.start_time IS NOT NULL
@@ -154,7 +154,8 @@ bill AS (
            b.usage_type AS action,
            b.region AS target,
            'billed' AS outcome,
-           round(sum(b.cost), 4) || ' ' || coalesce(any_value(b.currency), '') || ' over '
+           -- money as decimal text (a double's text differs per engine: 0.0005 or 5.0E-4)
+           regexp_replace(CAST(CAST(sum(b.cost) AS DECIMAL(18, 4)) AS VARCHAR), '\.?0+$', '') || ' ' || coalesce(any_value(b.currency), '') || ' over '
                || count(DISTINCT b.resource_id) || ' resources' AS detail,
            NULL::VARCHAR AS event_id
     FROM billing b, scope

@@ -34,7 +34,7 @@ eni_map AS (   -- interface -> instance, from the launch responses (RunInstances
 launcher AS (  -- instance -> who launched it (any launch call, a principal's own through a service too)
     SELECT unnest(list_distinct(response_instances(response_elements))) AS instance_id,
            resource_account(recipient_account_id, account_id) AS account,
-           principal_arn, access_key_id, aws_region, event_time AS launched_at
+           principal_arn, access_key_id, aws_region, event_time AS launched_at, event_id
     FROM cloudtrail
     WHERE is_launch(event_source, event_name) AND is_principal_action(principal_type)
       AND outcome = 'success'
@@ -52,13 +52,16 @@ pool AS (
       AND ($to_time::TIMESTAMPTZ IS NULL OR f.start_time <= $to_time::TIMESTAMPTZ)
 ),
 grouped AS (
-    SELECT coalesce(inst, interface_id) AS resource, any_value(account_id) AS account_id,
-           any_value(inst) AS instance_id,
-           any_value(interface_id) AS interface_id, dst_addr, dst_port,
-           any_value(region) AS region, min(start_time) AS first_time, max(end_time) AS last_time,
+    -- per account (two accounts may name the same instance); the first interface and region
+    -- seen, ties by name: the same row on every engine
+    SELECT coalesce(inst, interface_id) AS resource, account_id,
+           min(inst) AS instance_id,
+           arg_min(interface_id, {'t': start_time, 'i': interface_id}) AS interface_id, dst_addr, dst_port,
+           arg_min(region, {'t': start_time, 'r': region}) AS region,
+           min(start_time) AS first_time, max(end_time) AS last_time,
            count(*) AS flows, sum(packets) AS packets, sum(bytes) AS bytes
     FROM pool
-    GROUP BY coalesce(inst, interface_id), dst_addr, dst_port
+    GROUP BY coalesce(inst, interface_id), account_id, dst_addr, dst_port
 )
 SELECT
     g.first_time            AS event_time,
@@ -81,9 +84,10 @@ SELECT
     l.launched_at,
     g.last_time
 FROM grouped g
-LEFT JOIN (SELECT instance_id, account, arg_min(principal_arn, launched_at) AS principal_arn,
-                  arg_min(access_key_id, launched_at) AS access_key_id,
-                  arg_min(aws_region, launched_at) AS aws_region, min(launched_at) AS launched_at
+LEFT JOIN (SELECT instance_id, account, arg_min(principal_arn, {'t': launched_at, 'e': event_id}) AS principal_arn,
+                  arg_min(access_key_id, {'t': launched_at, 'e': event_id}) AS access_key_id,
+                  arg_min(aws_region, {'t': launched_at, 'e': event_id}) AS aws_region,
+                  min(launched_at) AS launched_at
            FROM launcher GROUP BY ALL) l
        ON l.instance_id = g.instance_id AND (g.account_id IS NULL OR l.account = g.account_id)
 ORDER BY event_time, resource

@@ -21,15 +21,6 @@ RULES = sorted(qid for qid, q in catalog.catalog().items() if q.meta.get("rule")
 # Not yet the same on Spark, each with why; strict: a query that starts passing must leave the list.
 NOT_YET = {
     "resource_shared_externally": "JSON path wildcard over an object's keys ($.*.add.items)",
-    "access_key_first_seen": "arg_min over tied event times picks a different event per engine",
-    "attacker_resources_not_removed": "differs on Spark (more rows); not yet found why",
-    "containment_actions": "differs on Spark (one more row); not yet found why",
-    "incident_timeline": "DuckDB has 6 billing rows Spark lacks; not yet found why",
-    "launch_in_unused_region": "DuckDB has 2 rows (region use unknown, fixture accounts) Spark lacks",
-    "privilege_escalation": "DuckDB has 4 rows Spark lacks (persistence/escalation on fixture accounts)",
-    "quota_region_sweep": "DuckDB has 4 rows Spark lacks on fixture accounts; not yet found why",
-    "runaway_write_loop": "DuckDB has 2 rows Spark lacks (role sessions); not yet found why",
-    "cost_spike_by_region_hour": "Spark finds fewer anomalous hours on fixture accounts; not yet found why",
 }
 
 
@@ -60,7 +51,7 @@ _spark_rows: dict[str, list[dict[str, Any]]] = {}
 
 # Not yet deterministic on Spark: rows or findings differ on some runs only (cause not found).
 FINDINGS_NOT_YET = {
-    "mining_pool_flows": "on some runs Spark's rows or the folded findings differ; cause not found",
+    "runaway_write_loop": "rows equal; folded findings differ (list order or any_value? not proven)",
 }
 
 
@@ -83,9 +74,7 @@ def test_query_gives_the_same_rows_on_spark(qid: str, spark_lake, duck_rows) -> 
 
 
 # Rules whose rows are not yet the same on Spark, each with what differs (strict, as NOT_YET).
-RULES_NOT_YET = {
-    "kms_grant_to_other_account": "Spark lacks a fixture's CreateGrant to a foreign role; cause not found",
-}
+RULES_NOT_YET: dict[str, str] = {}
 
 
 def test_every_rule_in_one_scan_gives_the_same_rows_on_spark(spark_lake, duck_rows) -> None:
