@@ -37,6 +37,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from . import derived, vocabulary
 from .case import Case
 from .output import iso_times
 from .schema import create_tables, upgrade
@@ -359,13 +360,16 @@ class _EmptyCase:
             con.execute(f'DROP TABLE temp.main."{name}"')
         for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND NOT temporary"
+            "WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary"
         ).fetchall():
-            con.execute(f'DELETE FROM "{name}"')
+            con.execute(f'DELETE FROM main."{name}"')
         con.execute("DROP SEQUENCE load_id_seq")
-        # as Case() opens a new one (its vocabulary, TEMP definitions, is as it was installed)
+        # a new case has no snapshot of the shared views (forensics.derived): its views compute
+        con.execute(f"DROP SCHEMA IF EXISTS {derived.SCHEMA} CASCADE")
+        # as Case() opens a new one (tables, upgrades, the vocabulary reading the evidence)
         create_tables(con)
         upgrade(con)
+        vocabulary.install(con, derived=False)
         return c
 
     @classmethod

@@ -20,6 +20,8 @@ QUERIES = sorted(qid for qid, q in catalog.catalog().items() if not q.meta.get("
 RULES = sorted(qid for qid, q in catalog.catalog().items() if q.meta.get("rule"))
 # Not yet the same on Spark, each with why; strict: a query that starts passing must leave the list.
 NOT_YET = {
+    "incident_timeline": "Spark 4.3's optimizer fails on the timeline's UNION ALL of picked calls "
+    "(PushProjectionThroughUnion: key not found) since the scan-filter rewrite for speed",
     "resource_shared_externally": "JSON path wildcard over an object's keys ($.*.add.items)",
 }
 

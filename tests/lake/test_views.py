@@ -66,7 +66,7 @@ def trail_case(lake_case: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         tables = [
             r[0]
             for r in case.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'"
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'main'"
             ).fetchall()
         ]
         for table in tables:
