@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from .. import connection
 from . import gzip_members
-from .cloudtrail_sql import DELIVERY_RANK_SQL, SOURCES, WRAPPED, stage_sql
+from .cloudtrail_sql import DELIVERY_RANK_SQL, POSITION_ORDER_SQL, SOURCES, WRAPPED, stage_sql
 from .context import LoadContext, Sniff, outcome_for
 from .evidence import EvidenceFile, json_layout
 from .outcome import FileOutcome
@@ -221,8 +221,10 @@ def _stage_and_insert(
     for _, path, pos, excerpt, reason in bad:
         ctx.reject(path, pos, reason, excerpt or "")
     # Deduplicate on (eventID, recipientAccountId) against the case and within the batch: the
-    # copy of the best delivery stays (the earlier one on a tie). The batch's keys are the small
-    # side of every join, so memory follows the batch, not the case.
+    # copy of the best delivery stays; on a tie, a copy already in the case, else the one whose
+    # file path sorts first, then the first in its file. (Not rowid: DuckDB inserts a batch's files
+    # in parallel, and which copy kept its place changed from run to run.) The batch's keys are
+    # the small side of every join, so memory follows the batch, not the case.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_keys AS "
         "SELECT rowid AS rid, event_id, coalesce(recipient_account_id, '') AS acct, "
@@ -246,9 +248,11 @@ def _stage_and_insert(
         ),
         twice AS (SELECT event_id, acct FROM cand GROUP BY ALL HAVING count(*) > 1)
         SELECT rid, here FROM (
-            SELECT rid, here, row_number() OVER (
-                       PARTITION BY event_id, acct ORDER BY rank, here, rid) AS n
-            FROM cand SEMI JOIN twice USING (event_id, acct)
+            SELECT d.rid, d.here, row_number() OVER (
+                       PARTITION BY d.event_id, d.acct
+                       ORDER BY d.rank, d.here, c.source_file, {POSITION_ORDER_SQL}, d.rid) AS n
+            FROM (SELECT * FROM cand SEMI JOIN twice USING (event_id, acct)) d
+            JOIN cloudtrail c ON c.rowid = d.rid
         ) WHERE n > 1
         """,
         {"b": load_id},

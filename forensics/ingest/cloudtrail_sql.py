@@ -188,10 +188,10 @@ SOURCES = {
             SELECT filename, doc_no, unnest(recs) AS rec, unnest(range(len(recs))) AS i
             FROM (
                 SELECT filename, Records AS recs,
-                       row_number() OVER (PARTITION BY filename) AS doc_no
+                       ordinality - min(ordinality) OVER (PARTITION BY filename) + 1 AS doc_no
                 FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
                                format = $layout, filename = true,
-                               maximum_object_size = $max_object)
+                               maximum_object_size = $max_object) WITH ORDINALITY
             )
         )""",
     # aws cloudtrail lookup-events: the record is the JSON *string* CloudTrailEvent.
@@ -207,24 +207,28 @@ SOURCES = {
         )""",
     # A bare JSON array of events, or events one per line (NDJSON, Logstash, SIEM exports).
     "events": """
-        SELECT filename AS source_file,
-               'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
+        SELECT filename AS source_file, 'record ' || {FILE_ORDINAL} AS source_position,
                json AS raw, NULL::JSON AS envelope
         FROM read_json_objects($files, format = $layout, filename = true,
-                               maximum_object_size = $max_object)""",
+                               maximum_object_size = $max_object) WITH ORDINALITY""",
     # EventBridge envelopes ("detail-type": "AWS API Call via CloudTrail", ...), one per line, in
     # an array, or concatenated with no separator as Firehose writes them to S3: the record is
     # `detail`; the envelope is kept beside it (without detail) as the copy's provenance.
     "eventbridge": """
-        SELECT filename AS source_file,
-               'record ' || row_number() OVER (PARTITION BY filename) AS source_position,
+        SELECT filename AS source_file, 'record ' || {FILE_ORDINAL} AS source_position,
                """
     + "{ENVELOPE}"
     + """
-        FROM (SELECT filename, json AS doc
+        FROM (SELECT filename, json AS doc, ordinality
               FROM read_json_objects($files, format = $layout, filename = true,
-                                     maximum_object_size = $max_object))""",
+                                     maximum_object_size = $max_object) WITH ORDINALITY)""",
 }
+# A record's number in its file. The reader's ordinality follows the files' order across the
+# whole call (a window's row_number() without ORDER BY does not: DuckDB reads a big file in
+# parallel blocks, and numbered that way most records of a 400k-line file got another's number).
+FILE_ORDINAL = "(ordinality - min(ordinality) OVER (PARTITION BY filename) + 1)"
+for _shape in ("events", "eventbridge"):
+    SOURCES[_shape] = SOURCES[_shape].replace("{FILE_ORDINAL}", FILE_ORDINAL)
 # SIEM exports that wrap the record: the original text in ECS's `event.original` (at the top or
 # under Elasticsearch's `_source`), or the record's own fields as `_source`. The wrapper, without
 # the record, is kept as the envelope.
@@ -268,4 +272,9 @@ DELIVERY_RANK_SQL = (
     "CASE delivery "
     + " ".join(f"WHEN '{k}' THEN {v}" for k, v in DELIVERY_RANK.items())
     + f" ELSE {len(DELIVERY_RANK) + 1} END"
+)
+# A copy's place in its file, comparable: the numbers of `source_position` in order ('line 2
+# record 3' -> [2, 3], 'record 10' after 'record 9', which text order gets wrong).
+POSITION_ORDER_SQL = (
+    "list_transform(regexp_extract_all(c.source_position, '\\d+'), lambda n: n::BIGINT)"
 )

@@ -60,11 +60,6 @@ def _queue(url: str, columns: list[tuple[str, str]], rows: list[list[str | None]
     assert response.status_code == 201
 
 
-@pytest.mark.xfail(
-    reason="botocore 1.44.18 (a fresh install) speaks rest-json to Athena, which moto 5.2.6's server "
-    "does not route yet (HTML 404); botocore 1.44.8 spoke json 1.1 and this passed",
-    strict=False,
-)
 def test_run_sends_the_printed_statement_with_quoted_parameters_and_prints_typed_rows(moto_url) -> None:
     key = "AKIAJNRSY47UUVASTROP"
     _queue(
