@@ -275,6 +275,4 @@ DELIVERY_RANK_SQL = (
 )
 # A copy's place in its file, comparable: the numbers of `source_position` in order ('line 2
 # record 3' -> [2, 3], 'record 10' after 'record 9', which text order gets wrong).
-POSITION_ORDER_SQL = (
-    "list_transform(regexp_extract_all(c.source_position, '\\d+'), lambda n: n::BIGINT)"
-)
+POSITION_ORDER_SQL = "list_transform(regexp_extract_all(c.source_position, '\\d+'), lambda n: n::BIGINT)"

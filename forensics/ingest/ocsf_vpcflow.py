@@ -89,7 +89,8 @@ FROM (
     SELECT *, CASE lower(doc ->> '$.connection_info.direction')
                    WHEN 'inbound' THEN 'ingress' WHEN 'outbound' THEN 'egress'
                    WHEN 'ingress' THEN 'ingress' WHEN 'egress' THEN 'egress' END AS direction,
-           row_number() OVER (PARTITION BY source_file  -- by number: 'record 10' sorts before 'record 9' as text
+           -- by number: 'record 10' sorts before 'record 9' as text
+           row_number() OVER (PARTITION BY source_file
                               ORDER BY TRY_CAST(split_part(source_position, ' ', 2) AS BIGINT)) AS row_no
     FROM ({reader_sql(unmapped)})
 )"""
