@@ -35,6 +35,22 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and its live children (the Spark
+    JVM): on a shared machine, events per CPU-second is the throughput the load does not skew."""
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    total = sum(os.times()[:2])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid (field 4 of stat; 2 after the command's closing paren)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 class Skipped(Exception):
     """A step that needed the result of one that failed."""
 
@@ -45,12 +61,12 @@ FAILED = object()
 def step(results: dict, out: Path, name: str, fn, *needs, **extra):
     """Run one step, record its time and the load around it (or its error), write the results."""
     before = _load()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     try:
         if any(n is FAILED for n in needs):
             raise Skipped("a step it needs failed")
         value = fn()
-        record = {"seconds": round(time.perf_counter() - start, 2)}
+        record = {"seconds": round(time.perf_counter() - start, 2), "cpu_s": round(_cpu_seconds() - cpu, 1)}
     except Skipped as exc:
         value, record = FAILED, {"skipped": str(exc)}
     except Exception as exc:  # noqa: BLE001 - any failure is a result to record
@@ -173,6 +189,8 @@ def main() -> None:
         for name in ("spark_hunt", "lake_build"):
             if "seconds" in s.get(name, {}):
                 results[f"{name}_events_per_core_s"] = round(results["events"] / s[name]["seconds"] / cores)
+                if s[name].get("cpu_s"):
+                    results[f"{name}_events_per_cpu_s"] = round(results["events"] / s[name]["cpu_s"])
     write(results, out)
     print(json.dumps(results, indent=2, default=str))
     if not args.work:
