@@ -284,7 +284,8 @@ def build_lake(
         # one pass over the JSON, written once to a staging folder inside the lake (removed
         # below) and read from there by every later step: nothing wide is held in memory (a
         # persisted copy of every record ran 2 GB out of heap), and no file is parsed twice
-        staging = target / "_staging"
+        # (not "_staging": Spark reads no path whose name starts with "_" or ".")
+        staging = target / "staging"
         (
             spark.sql(view_sql)
             .withColumn("_fate", fate)
