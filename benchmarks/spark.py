@@ -8,12 +8,14 @@ Evidence and its loaded case are only read; everything written goes under --work
 folder in /tmp). Spark runs `local[2]` in this process (one session for every Spark step; its
 start is timed apart). The machine's load average is recorded before and after each step: on a
 shared machine a step's time means little without it. Results go to
-benchmarks/results/spark-<label>.{json,md}.
+benchmarks/results/spark-<label>.json, rewritten after every step: a step that fails is recorded
+with its error (and the steps that needed it as skipped), and the run goes on to the next.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -21,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,19 +35,56 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def step(results: dict, name: str, fn, **extra):
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and its live children (the Spark
+    JVM): on a shared machine, events per CPU-second is the throughput the load does not skew."""
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    total = sum(os.times()[:2])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid (field 4 of stat; 2 after the command's closing paren)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+class Skipped(Exception):
+    """A step that needed the result of one that failed."""
+
+
+FAILED = object()
+
+
+def step(results: dict, out: Path, name: str, fn, *needs, **extra):
+    """Run one step, record its time and the load around it (or its error), write the results."""
     before = _load()
-    start = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - start
-    results["steps"][name] = {
-        "seconds": round(seconds, 2),
-        "load_before": before,
-        "load_after": _load(),
-        **extra,
-    }
-    print(f"{name}: {seconds:.1f} s (load {before} -> {_load()})", flush=True)
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        if any(n is FAILED for n in needs):
+            raise Skipped("a step it needs failed")
+        value = fn()
+        record = {"seconds": round(time.perf_counter() - start, 2), "cpu_s": round(_cpu_seconds() - cpu, 1)}
+    except Skipped as exc:
+        value, record = FAILED, {"skipped": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - any failure is a result to record
+        value = FAILED
+        record = {
+            "failed_after_s": round(time.perf_counter() - start, 2),
+            "error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            "traceback_tail": traceback.format_exc().strip().splitlines()[-6:],
+        }
+    results["steps"][name] = {**record, "load_before": before, "load_after": _load(), **extra}
+    print(f"{name}: {record} (load {before} -> {_load()})", flush=True)
+    write(results, out)
     return value
+
+
+def write(results: dict, out: Path) -> None:
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
 def trail_only(evidence: Path, work: Path) -> Path:
@@ -65,6 +105,8 @@ def main() -> None:
     ap.add_argument("--label", default="1M")
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--spark-memory", default="2g", help="the Spark driver's heap (local mode: every task)")
+    ap.add_argument("--skip", action="append", default=[], help="a step not to run (repeatable)")
     ap.add_argument("--access-key", default=None, help="indicator to pull (default: the ground truth's key)")
     args = ap.parse_args()
 
@@ -84,41 +126,72 @@ def main() -> None:
         "label": args.label,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, shared with other jobs",
         "master": args.master,
+        "spark_memory": args.spark_memory,
         "evidence": str(args.evidence),
         "case": str(args.case),
         "steps": {},
     }
+    out = HERE / "results" / f"spark-{args.label}.json"
     with forensics.Case(args.case, read_only=True) as case:
         results["events"] = case.con.execute("SELECT count(*) FROM cloudtrail").fetchone()[0]
-        duck = step(results, "duckdb_hunt", lambda: run_hunt(case, on_problem=lambda line: None))
+        duck = step(results, out, "duckdb_hunt", lambda: run_hunt(case, on_problem=lambda line: None))
     lake = work / "lake"
-    step(results, "export", lambda: export_case(args.case, lake))
-    spark = step(results, "spark_session_start", lambda: spark_session(args.master, "forensics-bench"))
-    sl = step(results, "spark_register_lake", lambda: SparkLake(spark, lake))
+    exported = step(results, out, "export", lambda: export_case(args.case, lake))
+    spark = step(
+        results,
+        out,
+        "spark_session_start",
+        lambda: spark_session(args.master, "forensics-bench", memory=args.spark_memory),
+    )
+    sl = step(results, out, "spark_register_lake", lambda: SparkLake(spark, lake), spark, exported)
     problems: list[str] = []
-    sp = step(results, "spark_hunt", lambda: run_hunt_spark(sl, on_problem=problems.append))
+    per_query: dict[str, float] = {}
+    sp = step(
+        results,
+        out,
+        "spark_hunt",
+        lambda: run_hunt_spark(sl, on_problem=problems.append, timings=per_query),
+        sl,
+    )
     results["spark_hunt_problems"] = problems
-    results["findings"] = {"duckdb": len(duck), "spark": len(sp)}
-    same = sorted(f["detection"] for f in duck) == sorted(f["detection"] for f in sp)
-    results["findings"]["same_detections"] = same
+    results["spark_hunt_per_query_s"] = dict(sorted(per_query.items(), key=lambda kv: -kv[1]))
+    if duck is not FAILED and sp is not FAILED:
+        results["findings"] = {"duckdb": len(duck), "spark": len(sp)}
+        same = sorted(f["detection"] for f in duck) == sorted(f["detection"] for f in sp)
+        results["findings"]["same_detections"] = same
     pulled = work / "pulled.duckdb"
-    step(results, "pull", lambda: pull(lake, pulled, access_key=key), indicator=f"--access-key {key}")
-    trail = trail_only(args.evidence, work)
-    built = work / "built"
-    report = step(results, "lake_build", lambda: build_lake(spark, str(trail), built))
-    results["lake_build"] = report.to_dict()
-    spark.stop()
+    step(
+        results,
+        out,
+        "pull",
+        lambda: pull(lake, pulled, access_key=key),
+        exported,
+        indicator=f"--access-key {key}",
+    )
+    if "lake_build" not in args.skip:
+        trail = trail_only(args.evidence, work)
+        built = work / "built"
+        report = step(results, out, "lake_build", lambda: build_lake(spark, str(trail), built), spark)
+        if report is not FAILED:
+            results["lake_build"] = report.to_dict()
+    if spark is not FAILED:
+        with contextlib.suppress(Exception):  # a JVM that died cannot be stopped
+            spark.stop()
     s = results["steps"]
-    results["ratio_spark_to_duckdb_hunt"] = round(s["spark_hunt"]["seconds"] / s["duckdb_hunt"]["seconds"], 2)
     m = re.fullmatch(r"local\[(\d+)\]", args.master)
     cores = int(m.group(1)) if m else None
+    if "seconds" in s.get("spark_hunt", {}) and "seconds" in s.get("duckdb_hunt", {}):
+        results["ratio_spark_to_duckdb_hunt"] = round(
+            s["spark_hunt"]["seconds"] / s["duckdb_hunt"]["seconds"], 2
+        )
     if cores:
         results["cores"] = cores
         for name in ("spark_hunt", "lake_build"):
-            results[f"{name}_events_per_core_s"] = round(results["events"] / s[name]["seconds"] / cores)
-    out = HERE / "results" / f"spark-{args.label}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+            if "seconds" in s.get(name, {}):
+                results[f"{name}_events_per_core_s"] = round(results["events"] / s[name]["seconds"] / cores)
+                if s[name].get("cpu_s"):
+                    results[f"{name}_events_per_cpu_s"] = round(results["events"] / s[name]["cpu_s"])
+    write(results, out)
     print(json.dumps(results, indent=2, default=str))
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

@@ -190,6 +190,15 @@ def lake_build(
     master: Annotated[
         str | None, typer.Option("--master", metavar="URL", help="Spark master URL (default local[*]).")
     ] = None,
+    spark_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-memory",
+            metavar="SIZE",
+            help="Spark driver heap, like 4g (local mode runs every task in it; default "
+            "$FORENSICS_SPARK_MEMORY or 2g).",
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """Read raw CloudTrail trail files with Spark into the lake `forensics export` writes (same
@@ -204,7 +213,9 @@ def lake_build(
         from ..lake.build import build_lake
 
         problems: list[str] = []
-        report = build_lake(spark_session(master), source, to, on_problem=problems.append)
+        report = build_lake(
+            spark_session(master, memory=spark_memory), source, to, on_problem=problems.append
+        )
     except ForensicsError as exc:
         _fail(str(exc))
     for line in problems:

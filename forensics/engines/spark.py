@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ SPARK_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.legacy.sizeOfNull": "false",
     "spark.sql.shuffle.partitions": "4",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "2g",  # the default; --spark-memory or FORENSICS_SPARK_MEMORY
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
 }
 
@@ -41,15 +43,23 @@ class SparkUnavailable(ForensicsError):
     """PySpark or Java is not installed."""
 
 
-def spark_session(master: str | None = None, app_name: str = "forensics"):
+MEMORY = re.compile(r"\d+[kmgt]?", re.IGNORECASE)
+
+
+def spark_session(master: str | None = None, app_name: str = "forensics", memory: str | None = None):
     """A SparkSession with the settings the translated SQL relies on (UTC, no type inference
-    of partition folders)."""
+    of partition folders). `memory` is the driver's heap (local mode runs every task in it):
+    `memory`, else $FORENSICS_SPARK_MEMORY, else 2g; it takes effect only when this call starts
+    the JVM."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise SparkUnavailable("PySpark is not installed (pip install 'forensics[spark]')") from None
+    memory = memory or os.environ.get("FORENSICS_SPARK_MEMORY") or SPARK_CONF["spark.driver.memory"]
+    if not MEMORY.fullmatch(memory):
+        raise ForensicsError(f"Spark memory {memory!r} is not a JVM size (like 2g or 6144m)")
     builder = SparkSession.builder.master(master or "local[*]").appName(app_name)
-    for key, value in SPARK_CONF.items():
+    for key, value in {**SPARK_CONF, "spark.driver.memory": memory}.items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
@@ -130,10 +140,12 @@ class SparkLake:
                     "vocabulary view %s is not available on Spark: %s", name, self.view_problems[name]
                 )
         if cache:
-            # the views every novelty detection reads, computed once (as the DuckDB hunt does)
+            # the views the novelty detections share, computed once (as the DuckDB hunt does),
+            # lazily: by the first query that reads one, and never for a view no chosen query
+            # reads (computing all of them up front was most of the lake's registration time)
             for name in vocabulary.SHARED_VIEWS:
                 if name not in self.view_problems:
-                    self.spark.sql(f"CACHE TABLE `{name}`")
+                    self.spark.sql(f"CACHE LAZY TABLE `{name}`")
 
     def sql_for(self, q: Query, params: dict[str, Any] | None = None) -> str:
         """The query as Spark SQL, its parameters bound as typed literals."""
@@ -179,9 +191,11 @@ def run_hunt_spark(
     to_time: Any = None,
     on_problem: Callable[[str], None] | None = None,
     only: Iterable[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """The hunt's findings from Spark: every detection of the catalogue, folded by the DuckDB
-    hunt's own code (`forensics.hunt.fold`)."""
+    hunt's own code (`forensics.hunt.fold`). `timings`, when given, receives each query's wall
+    seconds (the single-event rules' one scan as "rules")."""
     from ..hunt import SEVERITY_RANK, fold, parse_time
 
     start, end = parse_time(from_time), parse_time(to_time)
@@ -194,13 +208,17 @@ def run_hunt_spark(
         if q.kind == "detection" and (wanted is None or qid in wanted)
     }
     rules = [q for q in chosen.values() if q.meta.get("rule")]
+    clock = timings if timings is not None else {}
     if rules:  # every single-event rule in one scan, as the DuckDB hunt runs them
+        began = time.perf_counter()
         findings.extend(_rule_findings(lake, rules, start, end, report))
+        clock["rules"] = round(time.perf_counter() - began, 3)
     for qid, q in chosen.items():
         if q.meta.get("rule"):
             continue
         names = {p.name for p in q.params}
         params = {k: v for k, v in (("from_time", start), ("to_time", end)) if k in names and v is not None}
+        began = time.perf_counter()
         try:
             rows = lake.rows(q, params)
         except ForensicsError as exc:
@@ -209,6 +227,9 @@ def run_hunt_spark(
         except Exception as exc:  # noqa: BLE001 - Spark's analysis errors are many types
             report(f"hunt: query {qid!r} failed on Spark: {str(exc).strip().splitlines()[0]}")
             continue
+        finally:
+            clock[qid] = round(time.perf_counter() - began, 3)
+            log.info("spark hunt: %s %.2f s", qid, clock[qid])
         findings.extend(fold(q, rows))
     findings.sort(key=lambda f: (f["first_seen"] or "", -SEVERITY_RANK.get(f["severity"], 0), f["detection"]))
     return findings

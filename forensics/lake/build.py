@@ -138,14 +138,17 @@ def read_cloudtrail_logs(spark, files: list[str]):
         .option("columnNameOfCorruptRecord", "_corrupt_record")
         .option("ignoreCorruptFiles", "true")  # not gzip / truncated: skipped here, reported below
         .json(files)
-        .withColumn("_source_file", F.input_file_name())
+        # the file's problem is computed before the explode: a column the explode's rows carry
+        # is copied into each of them, and carrying `Records` (the whole file) copied a file's
+        # text once per record (1M events in 2 GB ran out of heap; see benchmarks/README.md)
+        .selectExpr(
+            "input_file_name() AS _source_file",
+            "CASE WHEN _corrupt_record IS NOT NULL THEN 'not a JSON document' "
+            "WHEN Records IS NULL THEN 'no Records array' END AS _problem",
+            "Records",
+        )
     )
-    exploded = docs.selectExpr(
-        "_source_file",
-        "CASE WHEN _corrupt_record IS NOT NULL THEN 'not a JSON document' "
-        "WHEN Records IS NULL THEN 'no Records array' END AS _problem",
-        "posexplode_outer(Records) AS (_index, _raw)",
-    )
+    exploded = docs.selectExpr("_source_file", "_problem", "posexplode_outer(Records) AS (_index, _raw)")
     parsed = exploded.withColumn("_r", F.from_json("_raw", spark_ddl(CLOUDTRAIL_LOGS, keys=True)))
     aws = [(c, k, t) for c, k, t in CLOUDTRAIL_LOGS]
     types = dict(
@@ -236,7 +239,6 @@ def build_lake(
     """Raw trail files under `source` into a new lake at `to` (a new or empty folder)."""
     import shutil
 
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
@@ -259,7 +261,8 @@ def build_lake(
     target.mkdir(parents=True, exist_ok=True)
     report = BuildReport(lake=str(target), files=len(listed))
     built_at = datetime.now(UTC)
-    marked = None
+    conf = spark.conf
+    saved = _set_build_conf(conf, sum(size for _, size in listed), local=not _is_s3(str(source)))
     try:
         logs = read_cloudtrail_logs(spark, [u for u, _ in listed])
         # every record gets an event id as the loader gives one (its content's hash when it has none)
@@ -273,17 +276,25 @@ def build_lake(
             "WHEN event_time IS NULL THEN 'record has no parseable eventTime or @timestamp' END"
         )
         # the loader's dedupe: one copy per (event id, recipient account), the first in file order
+        # (the loader keeps the copy whose source file sorts first, then the lower record number)
+        path_of = F.regexp_replace("_source_file", "^file://", "")
         key = Window.partitionBy(
             "event_id", F.coalesce("recipient_account_id", F.lit("")), F.col("_fate").isNull()
-        ).orderBy("_source_file", "_index")
-        marked = (
+        ).orderBy(path_of, "_index")
+        # one pass over the JSON, written once to a staging folder inside the lake (removed
+        # below) and read from there by every later step: nothing wide is held in memory (a
+        # persisted copy of every record ran 2 GB out of heap), and no file is parsed twice
+        # (not "_staging": Spark reads no path whose name starts with "_" or ".")
+        staging = target / "staging"
+        (
             spark.sql(view_sql)
             .withColumn("_fate", fate)
             .withColumn("_n", F.row_number().over(key))
-            .persist(StorageLevel.MEMORY_AND_DISK)
+            .write.option("compression", "zstd")
+            .parquet(str(staging))
         )
+        marked = spark.read.parquet(str(staging))
         good = marked.where("_fate IS NULL")
-        path_of = F.regexp_replace("_source_file", "^file://", "")
         position = F.concat(F.lit("record "), (F.col("_index") + 1).cast("string"))
         # the case's cloudtrail: the view's columns, with what the read knows and the view cannot
         carried = {
@@ -317,22 +328,16 @@ def build_lake(
             F.lit(built_at).cast("timestamp").alias("rejected_at"),
         )
         account = PARTITIONS["cloudtrail"][0]
-        conf = spark.conf
-        previous = conf.get("spark.sql.parquet.outputTimestampType")
-        conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        try:
-            (
-                ct.withColumn("p_account", F.expr(account).cast("string"))
-                .withColumn("p_region", F.col("aws_region").cast("string"))
-                .withColumn("p_date", F.date_format("event_time", "yyyy-MM-dd"))
-                .write.option("compression", "zstd")
-                .partitionBy("p_account", "p_region", "p_date")
-                .parquet(str(target / "cloudtrail"))
-            )
-            copies.write.option("compression", "zstd").parquet(str(target / "cloudtrail_copies"))
-            rejects.write.option("compression", "zstd").parquet(str(target / "rejects"))
-        finally:
-            conf.set("spark.sql.parquet.outputTimestampType", previous)
+        (
+            ct.withColumn("p_account", F.expr(account).cast("string"))
+            .withColumn("p_region", F.col("aws_region").cast("string"))
+            .withColumn("p_date", F.date_format("event_time", "yyyy-MM-dd"))
+            .write.option("compression", "zstd")
+            .partitionBy("p_account", "p_region", "p_date")
+            .parquet(str(target / "cloudtrail"))
+        )
+        copies.write.option("compression", "zstd").parquet(str(target / "cloudtrail_copies"))
+        rejects.write.option("compression", "zstd").parquet(str(target / "rejects"))
         # per file: what was read, kept, deduplicated, rejected (they reconcile), and why a file
         # gave nothing; a file Spark could not decompress has no row at all
         per_file = {
@@ -403,15 +408,50 @@ def build_lake(
                 f"the lake's cloudtrail holds {written} rows where the build counted {report.written}",
                 path=str(target),
             )
+        shutil.rmtree(staging)
         _write_manifest(target, columns, report, source, built_at)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
     finally:
-        if marked is not None:
-            marked.unpersist()
+        for key_, value in saved.items():
+            if value is None:
+                conf.unset(key_)
+            else:
+                conf.set(key_, value)
     report.seconds = time.perf_counter() - started
     return report
+
+
+# Uncompressed bytes per shuffle partition the build aims at (the window that deduplicates sorts
+# every record; gzip trail files inflate about 10x).
+PARTITION_BYTES = 64 * 1024 * 1024
+INFLATION = 10
+
+
+def _set_build_conf(conf, gzip_bytes: int, local: bool) -> dict[str, str | None]:
+    """Session settings for the build's duration; returns the previous values to restore.
+    Shuffle partitions grow with the input (the session's default of 4 put a quarter of every
+    record in one task), adaptive execution merges the small ones back; timestamps are written
+    as microseconds (the lake's type); a local folder's files are listed by the driver, not by
+    one Spark task per file."""
+    wanted = {
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    }
+    current = int(conf.get("spark.sql.shuffle.partitions") or 200)
+    wanted["spark.sql.shuffle.partitions"] = str(max(current, -(-gzip_bytes * INFLATION // PARTITION_BYTES)))
+    if local:
+        wanted["spark.sql.sources.parallelPartitionDiscovery.threshold"] = str(1 << 30)
+    saved: dict[str, str | None] = {}
+    for key, value in wanted.items():
+        try:
+            saved[key] = conf.get(key)
+        except Exception:  # noqa: BLE001 - an unset key without a default raises on some versions
+            saved[key] = None
+        conf.set(key, value)
+    return saved
 
 
 def _write_local_tables(target: Path, ips: list[str], sources: list[tuple]) -> dict[str, int]:
