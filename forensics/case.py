@@ -53,10 +53,17 @@ class Case:
     DuckDB allows one writer). Use as a context manager so the file is closed promptly.
     """
 
+    # Whether a load writes the derived snapshot (forensics.derived). Only the query fixtures'
+    # in-memory case (forensics.fixtures) turns it off: each of its cases is loaded, queried
+    # once and emptied, so a snapshot would cost more than the views computing; the views give
+    # the same rows either way (tests/vocabulary/test_derived.py checks the snapshot itself).
+    _write_snapshot: bool = True
+
     def __init__(self, path: str | os.PathLike[str], read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
         self._analysis: duckdb.DuckDBPyConnection | None = None  # the queries' cursor, made on use
+        self._analysis_stale = False  # a load since: its vocabulary is installed again before use
         if read_only and not self.path.exists():
             raise ForensicsError("no case file here (load evidence first)", path=str(self.path))
         new = not self.path.exists()
@@ -148,7 +155,7 @@ class Case:
             paths = [paths]
         if on_problem is None:
             on_problem = log.warning
-        self._forget_analysis()  # what it cached describes the evidence before this load
+        self._forget_analysis(keep=True)  # what it cached describes the evidence before this load
         vocabulary.install(self.con, derived=False)  # the loader reads the evidence, not a snapshot
         try:
             own = [self.path, Path(f"{self.path}.wal")]
@@ -159,8 +166,10 @@ class Case:
             self._refresh_derived()
             return report
         except FileNotFoundError as exc:
+            self._forget_analysis()
             raise ForensicsError(str(exc)) from None
         except Exception as exc:
+            self._forget_analysis()  # a cursor keeps the database open: undo_load closes it
             full = no_space(exc, self.path.parent)
             if full is None:
                 raise
@@ -176,7 +185,7 @@ class Case:
         views = vocabulary.SHARED_VIEWS
         stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
         has_events = bool(self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchall())
-        if stale and (has_events or derived.has_snapshot(self.con)):
+        if stale and self._write_snapshot and (has_events or derived.has_snapshot(self.con)):
             derived.refresh(self.con)
         vocabulary.install(self.con)
 
@@ -203,10 +212,19 @@ class Case:
         """One cursor for this case's queries, with the vocabulary installed once."""
         if self._analysis is None:
             self._analysis = connection.cursor(self.con)
+        elif self._analysis_stale:
+            # as a new cursor would hold it: no cached view, the derived snapshot where fresh
+            # (a fresh install costs most of a small fixture's run; this keeps what is the same)
+            vocabulary.install(self._analysis)
+        self._analysis_stale = False
         return self._analysis
 
-    def _forget_analysis(self) -> None:
-        if self._analysis is not None:
+    def _forget_analysis(self, keep: bool = False) -> None:
+        """Close the queries' cursor; with `keep`, keep it open but install its vocabulary
+        again (dropping what it cached) before its next use."""
+        if self._analysis is not None and keep:
+            self._analysis_stale = True
+        elif self._analysis is not None:
             self._analysis.close()
             self._analysis = None
 

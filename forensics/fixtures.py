@@ -348,10 +348,11 @@ class _EmptyCase:
         cls.loaded = None
         if cls._case is None:
             c = Case(":memory:")
+            c._write_snapshot = False  # noqa: SLF001 (queried once, then emptied: the views compute)
             cls._case, cls._temp = c, _temp_tables(c)
             return c
         c = cls._case
-        c._forget_analysis()  # noqa: SLF001 (a new case has no analysis cursor yet)
+        c._forget_analysis(keep=True)  # noqa: SLF001 (its cursor as a new case's: nothing cached)
         con = c.con
         for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND NOT list_contains($keep, table_name)",

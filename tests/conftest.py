@@ -51,3 +51,18 @@ def case(tmp_path_factory: pytest.TempPathFactory):
     """A fresh, empty read-write case (kept apart from the test's evidence folder)."""
     with forensics.Case(tmp_path_factory.mktemp("case") / "case.duckdb") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def chain_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The investigate tests' key-chaining intrusion (tests/investigate/chain.py) as a case file,
+    loaded once per session (open it read-only in tests)."""
+    from tests.investigate import chain
+
+    root = tmp_path_factory.mktemp("chain")
+    evidence = chain.build(root / "evidence")
+    path = root / "case.duckdb"
+    with forensics.Case(path) as case:
+        report = case.load([evidence], on_problem=lambda line: None)
+    assert report.rejected == 0
+    return path

@@ -59,21 +59,64 @@ SHARED_VIEWS = (
 _CACHE_PREFIX = "vocab_cache_"
 
 
+_MARK = "vocab_installed"  # TEMP: the vocabulary's hash and each shared view's plain definition
+
+
+@functools.cache
+def _view_statements() -> dict[str, str]:
+    """Each shared view's own CREATE statement, cut from the vocabulary text (DuckDB's parser)."""
+    out: dict[str, str] = {}
+    for stmt in duckdb.extract_statements(sql_text()):
+        code = "\n".join(line for line in stmt.query.splitlines() if not line.lstrip().startswith("--"))
+        head = code.split()[:6]
+        if head[:5] == ["CREATE", "OR", "REPLACE", "TEMP", "VIEW"] and head[5] in SHARED_VIEWS:
+            out[head[5]] = stmt.query
+    missing = set(SHARED_VIEWS) - set(out)
+    if missing:
+        raise RuntimeError(f"shared views not found in the vocabulary: {sorted(missing)}")
+    return out
+
+
+def _shared_view_sql(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND list_contains($v, view_name)",
+        {"v": list(SHARED_VIEWS)},
+    ).fetchall()
+    return dict(rows)
+
+
+def _installed(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
+    """The shared views' plain definitions when this connection holds this vocabulary already."""
+    try:
+        rows = con.execute(f"SELECT vocabulary, view, sql FROM temp.main.{_MARK}").fetchall()
+    except duckdb.CatalogException:
+        return None
+    from ..derived import vocabulary_hash
+
+    if not rows or any(v != vocabulary_hash(sql_text()) for v, _, _ in rows):
+        return None
+    return {view: sql for _, view, sql in rows}
+
+
 def install(con: duckdb.DuckDBPyConnection, derived: bool = True) -> None:
     """Create (or replace) the vocabulary's TEMP tables, macros and views on `con` (dropping
     any cached snapshot: after a load the views must read the evidence again). With `derived`,
     a shared view whose table in the case's `derived` schema is fresh (same vocabulary, same
-    evidence: forensics.derived) reads that table instead of computing."""
-    if not con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'addresses' AND NOT temporary"
-    ).fetchone():
-        # A case written before `addresses` existed, opened read-only: its views see no
-        # address data (every address is its own network) until a read-write open fills it.
-        from ..schema import TABLES
+    evidence: forensics.derived) reads that table instead of computing.
 
-        con.execute(TABLES["addresses"].replace("CREATE TABLE", "CREATE TEMP TABLE"))
-    con.execute(sql_text())
-    for (name,) in con.execute(
+    On a connection that holds this vocabulary already (a load installs it before and after),
+    only the shared views that read a snapshot or a cache are defined again: the script's
+    tables, macros and other views are the same text, and binding them costs most of a
+    small load."""
+    plain = _installed(con)
+    if plain is None:
+        _install_script(con)
+    else:
+        now = _shared_view_sql(con)
+        for view, statement in _view_statements().items():  # in the script's order
+            if now.get(view) != plain[view]:
+                con.execute(statement)
+    for (name,) in con.execute(  # after: a view is bound when made, and may read a cached one
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, $p)",
         {"p": _CACHE_PREFIX},
     ).fetchall():
@@ -83,6 +126,26 @@ def install(con: duckdb.DuckDBPyConnection, derived: bool = True) -> None:
 
         for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
             con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
+
+
+def _install_script(con: duckdb.DuckDBPyConnection) -> None:
+    """Run the whole vocabulary script on `con` and mark it installed there."""
+    if not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'addresses' AND NOT temporary"
+    ).fetchone():
+        # A case written before `addresses` existed, opened read-only: its views see no
+        # address data (every address is its own network) until a read-write open fills it.
+        from ..schema import TABLES
+
+        con.execute(TABLES["addresses"].replace("CREATE TABLE", "CREATE TEMP TABLE"))
+    con.execute(sql_text())
+    from ..derived import vocabulary_hash
+
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_MARK} AS SELECT $h AS vocabulary, v.view_name AS view, v.sql "
+        "FROM duckdb_views() v WHERE v.temporary AND list_contains($v, v.view_name)",
+        {"h": vocabulary_hash(sql_text()), "v": list(SHARED_VIEWS)},
+    )
 
 
 def cache_shared_views(con: duckdb.DuckDBPyConnection) -> None:

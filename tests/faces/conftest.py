@@ -56,14 +56,8 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
-def key_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[forensics.Case]:
+def key_chain(chain_case: Path) -> Iterator[forensics.Case]:
     """The investigate tests' key-chaining intrusion (minted keys, a role session, a created
-    user), loaded once and opened read-only."""
-    from tests.investigate import chain
-
-    root = tmp_path_factory.mktemp("faces_chain")
-    evidence = chain.build(root / "evidence")
-    with forensics.Case(root / "case.duckdb") as case:
-        case.load([evidence], on_problem=lambda line: None)
-    with forensics.Case(root / "case.duckdb", read_only=True) as case:
+    user), the session's one load of it (tests/conftest.py), opened read-only."""
+    with forensics.Case(chain_case, read_only=True) as case:
         yield case

@@ -11,8 +11,8 @@ FORENSICS_HYPOTHESIS_PROFILE=long for a longer, random run on demand:
     FORENSICS_HYPOTHESIS_PROFILE=long python -m pytest tests/ingest/test_fuzz_loaders.py
 
 Every example loads into one case shared by the module (a new case per example would cost most
-of the run); each example's good file has event ids of its own, so what it loaded is checked
-alone.
+of the run), which writes no derived snapshot; each example's good file has event ids of its
+own, so what it loaded is checked alone.
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ _ids = itertools.count(1)
 def shared(tmp_path_factory) -> Iterator[tuple[forensics.Case, Path]]:
     root = tmp_path_factory.mktemp("fuzz")
     with forensics.Case(root / "case.duckdb") as case:
+        # No derived snapshot after each example's load: no property reads one, and writing
+        # it (and pointing the views back at the evidence before the next load) cost most of
+        # the run; tests/vocabulary/test_derived.py checks the snapshot.
+        case._write_snapshot = False  # noqa: SLF001
         yield case, root
 
 

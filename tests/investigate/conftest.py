@@ -1,4 +1,5 @@
-"""Fixtures for investigation tests: the key-chaining case, built once per session."""
+"""Fixtures for investigation tests: the small intrusions, built once per session (the
+key-chaining case, `chain_case`, is in tests/conftest.py: the faces read it too)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,7 @@ import pytest
 
 import forensics
 
-from . import chain, incidents
-
-
-@pytest.fixture(scope="session")
-def chain_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("chain")
-    evidence = chain.build(root / "evidence")
-    path = root / "case.duckdb"
-    with forensics.Case(path) as case:
-        report = case.load([evidence], on_problem=lambda line: None)
-    assert report.rejected == 0
-    return path
+from . import incidents
 
 
 @pytest.fixture(scope="session")

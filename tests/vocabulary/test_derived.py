@@ -89,3 +89,40 @@ def test_a_case_without_a_snapshot_computes_the_views(tmp_path: Path) -> None:
     with forensics.Case(path, read_only=True) as case:
         assert not _reads_snapshot(case, "key_first_seen")
         assert len(case.sql("SELECT * FROM key_first_seen")) == 1
+
+
+def test_installing_again_gives_what_a_new_connection_holds(tmp_path: Path) -> None:
+    """A second install on a connection re-makes only the shared views that read a snapshot or a
+    cache (forensics.vocabulary.install): afterwards every view reads what it reads on a new
+    connection, the evidence or the snapshot, and no cached table is left."""
+
+    def views(con) -> dict[str, str]:
+        rows = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE temporary").fetchall()
+        return dict(rows)
+
+    def cached(con) -> list[str]:
+        rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        return sorted(r[0] for r in rows if r[0].startswith("vocab_cache_"))
+
+    path = tmp_path / "case.duckdb"
+    with forensics.Case(path) as case:
+        case.load(_trail(tmp_path, "one", ["AKIAAAAAAAAAAAAAAAA1"]), on_problem=lambda line: None)
+        con = case.con
+        redirected = views(con)
+        assert f"FROM {derived.SCHEMA}.key_first_seen" in redirected["key_first_seen"]
+        vocabulary.install(con, derived=False)  # as a load does first: the evidence, not a snapshot
+        plain = views(con)
+        assert all(derived.SCHEMA + "." not in plain[v] for v in vocabulary.SHARED_VIEWS)
+        vocabulary.cache_shared_views(con)
+        assert len(cached(con)) == len(vocabulary.SHARED_VIEWS)
+        vocabulary.install(con, derived=False)
+        assert views(con) == plain and cached(con) == []
+        vocabulary.install(con)
+        assert views(con) == redirected
+        fresh = forensics.connection.cursor(con)  # a new connection to the same case
+        try:
+            assert views(fresh) == redirected
+            vocabulary.install(fresh, derived=False)
+            assert views(fresh) == plain
+        finally:
+            fresh.close()
