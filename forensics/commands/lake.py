@@ -53,7 +53,9 @@ def sql(
             "--view",
             metavar="TABLE",
             help="Print instead the view that maps another tool's table onto the case's shape: "
-            "cloudtrail_logs (AWS's Athena table for CloudTrail) or aws_cloudtrail_log (Tailpipe's, duckdb).",
+            "cloudtrail_logs (AWS's Athena table for CloudTrail), vpc_flow_logs (AWS's for VPC flow logs), "
+            "cur (a legacy CUR in Parquet, the CUR Athena integration) "
+            "or aws_cloudtrail_log (Tailpipe's, duckdb).",
         ),
     ] = None,
     run: Annotated[

@@ -171,7 +171,7 @@ REGION_PREFIXES = {
     "MEC1": "me-central-1", "MES1": "me-south-1", "MXC1": "mx-central-1",
     "UGW1": "us-gov-west-1", "UGE1": "us-gov-east-1",
 }  # fmt: skip
-_PREFIX_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in sorted(REGION_PREFIXES.items())) + "}"
+_PREFIX_CASES = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in sorted(REGION_PREFIXES.items()))
 BILLING_COLUMNS = (
     "usage_start", "usage_end", "billing_period", "payer_account_id", "account_id", "service",
     "region", "usage_type", "operation", "resource_id", "usage_amount", "cost", "currency",
@@ -193,15 +193,26 @@ def required_missing(fmt: str, columns: dict[str, str]) -> str | None:
     return None
 
 
-def _region_from_usage_type(usage_type: str) -> str:
+def instance_type_from_usage_type(usage_type: str) -> str:
+    """The instance type an EC2 usage type names (`APN1-BoxUsage:m6i.large`), else NULL (SQL over
+    the expression `usage_type`; also the views onto AWS's CUR tables, forensics/lake/views)."""
+    return (
+        f"nullif(regexp_extract({usage_type}, '(BoxUsage|SpotUsage|DedicatedUsage|HostUsage):(.+)$', 2), '')"
+    )
+
+
+def region_from_usage_type(usage_type: str) -> str:
     """The region a usage type names: a CUR prefix (`APN1-`, `EU-`), a region code some services
-    use as prefix (`ca-central-1-KMS-Requests`), or none, which is us-east-1."""
-    prefix = f"regexp_extract({usage_type}, '^([A-Z]{{2,4}}[0-9]?)-', 1)"
-    code = f"regexp_extract({usage_type}, '^([a-z]{{2}}(-gov)?-[a-z]+-[0-9])-', 1)"
+    use as prefix (`ca-central-1-KMS-Requests`), or none, which is us-east-1. Written so that it
+    means the same on Spark and Athena/Trino (the views onto AWS's CUR tables): no map literal,
+    and a regexp that does not match is NULL everywhere (Trino's regexp_extract gives NULL,
+    DuckDB's and Spark's '')."""
+    prefix = f"nullif(regexp_extract({usage_type}, '^([A-Z]{{2,4}}[0-9]?)-', 1), '')"
+    code = f"nullif(regexp_extract({usage_type}, '^([a-z]{{2}}(-gov)?-[a-z]+-[0-9])-', 1), '')"
     return (
         f"CASE WHEN {usage_type} IS NULL OR {usage_type} LIKE 'Global%' THEN NULL "
-        f"WHEN {code} <> '' THEN {code} "
-        f"WHEN {prefix} = '' THEN 'us-east-1' ELSE {_PREFIX_MAP}[{prefix}] END"
+        f"WHEN {code} IS NOT NULL THEN {code} "
+        f"WHEN {prefix} IS NULL THEN 'us-east-1' ELSE CASE {prefix} {_PREFIX_CASES} END END"
     )
 
 
@@ -244,11 +255,10 @@ def projection(fmt: str, columns: dict[str, str], types: dict[str, str]) -> tupl
                 f" AS {target}"
             )
         elif target == "region":
-            typed.append(f"coalesce(r_region, {_region_from_usage_type('r_usage_type')}) AS region")
+            typed.append(f"coalesce(r_region, {region_from_usage_type('r_usage_type')}) AS region")
         elif target == "instance_type":
             typed.append(
-                "coalesce(r_instance_type, nullif(regexp_extract(r_usage_type, "
-                "'(BoxUsage|SpotUsage|DedicatedUsage|HostUsage):(.+)$', 2), '')) AS instance_type"
+                f"coalesce(r_instance_type, {instance_type_from_usage_type('r_usage_type')}) AS instance_type"
             )
         elif target == "provider":
             typed.append("coalesce(r_provider, 'AWS') AS provider")

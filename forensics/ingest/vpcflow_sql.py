@@ -72,12 +72,18 @@ def _positions(fields_sql: str) -> str:
     return f"struct_pack({parts})"
 
 
+def epoch_time(raw: str) -> str:
+    """A flow's `start`/`end` (Unix seconds, text or a number) as a time; NULL when it is not one
+    or lies beyond 2100 (also the view onto AWS's `vpc_flow_logs` table, forensics/lake/views)."""
+    n = f"TRY_CAST({raw} AS BIGINT)"
+    return f"CASE WHEN {n} BETWEEN 0 AND {_LATEST} THEN to_timestamp({n}) END"
+
+
 def _typed(col: str, typ: str, raw: str) -> str:
     if typ == "VARCHAR":
         return raw
     if typ == "EPOCH":
-        n = f"TRY_CAST({raw} AS BIGINT)"
-        return f"CASE WHEN {n} BETWEEN 0 AND {_LATEST} THEN to_timestamp({n}) END"
+        return epoch_time(raw)
     return f"TRY_CAST({raw} AS {typ})"
 
 
@@ -252,8 +258,7 @@ def parquet_stage_sql(columns: dict[str, str]) -> str:
         elif typ == "VARCHAR":
             value = f"nullif(TRY_CAST({ident} AS VARCHAR), '-')"
         elif typ == "EPOCH":
-            n = f"TRY_CAST({ident} AS BIGINT)"
-            value = f"CASE WHEN {n} BETWEEN 0 AND {_LATEST} THEN to_timestamp({n}) END"
+            value = epoch_time(ident)
         else:
             value = f"TRY_CAST({ident} AS {typ})"
         if target == "account_id" and "aws-account-id" in columns:

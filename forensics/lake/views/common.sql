@@ -42,3 +42,14 @@ CREATE OR REPLACE TEMP MACRO view_nonempty(l) AS CASE WHEN array_length(l) > 0 T
 CREATE OR REPLACE TEMP MACRO view_time_flag(t) AS
     CASE WHEN t < TIMESTAMPTZ '2013-11-01 00:00:00+00' OR t > current_timestamp + INTERVAL 1 DAY
          THEN 'time implausible' END;
+
+-- Text as the loaders keep it: trimmed, an empty cell NULL (billing_columns.projection).
+CREATE OR REPLACE TEMP MACRO view_text(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
+
+-- A flow log's text field as the loader keeps it: '-' (no value) is NULL.
+CREATE OR REPLACE TEMP MACRO view_dash(x) AS nullif(x, '-');
+
+-- A TIMESTAMP holding UTC (Athena's `timestamp`, as AWS's CUR Parquet and a crawler type it) as
+-- the case's TIMESTAMPTZ. Spark: its session time zone is UTC (forensics.engines.spark);
+-- Athena/Trino: with_timezone.
+CREATE OR REPLACE TEMP MACRO view_utc(t) AS timezone('UTC', CAST(t AS TIMESTAMP));

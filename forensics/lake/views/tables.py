@@ -10,6 +10,7 @@ fields (a struct), `("array", fields)` or `("map", "string", "string")`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 S = "string"
@@ -302,3 +303,86 @@ TAILPIPE_COMMON = {
     "tp_domains": "VARCHAR[]",
     "tp_emails": "VARCHAR[]",
 }
+
+
+# AWS's `vpc_flow_logs` (docs.aws.amazon.com/athena/latest/ug/vpc-flow-logs-create-table-statement.html,
+# the Parquet table vpc-flow-logs-parquet.html has the same columns): the v2-v5 fields, each a
+# column named as the field with '_' for '-'. A field is (column, flow-log field, Athena type).
+VPC_FLOW_LOGS: list[tuple[str, str, str]] = [
+    ("version", "version", "int"),
+    ("account_id", "account-id", "string"),
+    ("interface_id", "interface-id", "string"),
+    ("srcaddr", "srcaddr", "string"),
+    ("dstaddr", "dstaddr", "string"),
+    ("srcport", "srcport", "int"),
+    ("dstport", "dstport", "int"),
+    ("protocol", "protocol", "bigint"),
+    ("packets", "packets", "bigint"),
+    ("bytes", "bytes", "bigint"),
+    ("start", "start", "bigint"),
+    ("end", "end", "bigint"),
+    ("action", "action", "string"),
+    ("log_status", "log-status", "string"),
+    ("vpc_id", "vpc-id", "string"),
+    ("subnet_id", "subnet-id", "string"),
+    ("instance_id", "instance-id", "string"),
+    ("tcp_flags", "tcp-flags", "int"),
+    ("type", "type", "string"),
+    ("pkt_srcaddr", "pkt-srcaddr", "string"),
+    ("pkt_dstaddr", "pkt-dstaddr", "string"),
+    ("region", "region", "string"),
+    ("az_id", "az-id", "string"),
+    ("sublocation_type", "sublocation-type", "string"),
+    ("sublocation_id", "sublocation-id", "string"),
+    ("pkt_src_aws_service", "pkt-src-aws-service", "string"),
+    ("pkt_dst_aws_service", "pkt-dst-aws-service", "string"),
+    ("flow_direction", "flow-direction", "string"),
+    ("traffic_path", "traffic-path", "int"),
+]
+
+# A legacy CUR in Parquet, as the CUR Athena integration's crawler types it (shapes-and-lakes.md
+# §6.5): the columns `forensics/lake/views/cur.sql` reads, with the report's CSV header name.
+# Times `timestamp` (UTC), amounts `double`, the rest `string`. The Parquet name of a CSV column
+# is `cur_parquet_name(header)`.
+
+
+def cur_parquet_name(header: str) -> str:
+    """A CUR CSV column's name in the report's Parquet form (and so in Athena): the category and
+    the name in snake case, joined by '_' (`lineItem/UsageStartDate` ->
+    `line_item_usage_start_date`, `resourceTags/user:app` -> `resource_tags_user_app`)."""
+
+    def snake(part: str) -> str:
+        part = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", part)
+        return re.sub(r"[^a-z0-9]+", "_", part.lower()).strip("_")
+
+    return "_".join(snake(p) for p in header.split("/", 1))
+
+
+CUR_LEGACY: list[tuple[str, str, str]] = [
+    (cur_parquet_name(header), header, typ)
+    for header, typ in (
+        ("identity/LineItemId", "string"),
+        ("bill/PayerAccountId", "string"),
+        ("bill/BillingPeriodStartDate", "timestamp"),
+        ("lineItem/UsageAccountId", "string"),
+        ("lineItem/LineItemType", "string"),
+        ("lineItem/UsageStartDate", "timestamp"),
+        ("lineItem/UsageEndDate", "timestamp"),
+        ("lineItem/ProductCode", "string"),
+        ("lineItem/UsageType", "string"),
+        ("lineItem/Operation", "string"),
+        ("lineItem/ResourceId", "string"),
+        ("lineItem/UsageAmount", "double"),
+        ("lineItem/CurrencyCode", "string"),
+        ("lineItem/UnblendedCost", "double"),
+        ("lineItem/LineItemDescription", "string"),
+        ("product/instanceType", "string"),
+        ("product/region", "string"),
+        ("product/servicecode", "string"),
+    )
+]
+
+ATHENA_TO_DUCKDB = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
+                    "timestamp": "TIMESTAMP"}  # fmt: skip
+ATHENA_TO_SPARK = {"string": "STRING", "int": "INT", "bigint": "BIGINT", "double": "DOUBLE",
+                   "timestamp": "TIMESTAMP"}  # fmt: skip
