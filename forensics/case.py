@@ -176,8 +176,8 @@ class Case:
         views = vocabulary.SHARED_VIEWS
         stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
         has_events = bool(self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchall())
-        if stale and (has_events or derived.has_snapshot(self.con)):
-            derived.refresh(self.con)
+        if stale and (has_events or derived.has_snapshot(self.con)) and derived.refresh(self.con):
+            return  # the views already read the tables just written: no second install
         vocabulary.install(self.con)
 
     # -- questions ---------------------------------------------------------------------------
