@@ -20,6 +20,7 @@ FILES = (
     "portable.sql",  # JSON-array primitives, written per engine (forensics.dialects)
     "events.sql",
     "record.sql",
+    "fields.sql",  # the columns the loader derives from a record (and the lake views)
     "escalation.sql",
     "regions.sql",
     "network.sql",
@@ -81,10 +82,16 @@ def install(con: duckdb.DuckDBPyConnection, derived: bool = True) -> None:
     ).fetchall():
         con.execute(f'DROP TABLE temp.main."{name}"')
     if derived:
-        from .. import derived as snapshot
+        read_snapshot(con)
 
-        for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
+
+def read_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    """Point each shared view whose derived table is fresh (forensics.derived) at that table; the
+    others stay as installed."""
+    from .. import derived as snapshot
+
+    for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
 
 
 def cache_shared_views(con: duckdb.DuckDBPyConnection) -> None:
