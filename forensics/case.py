@@ -186,8 +186,10 @@ class Case:
         stale = len(derived.fresh_views(self.con, views, vocabulary.sql_text())) < len(views)
         has_events = bool(self.con.execute("SELECT 1 FROM cloudtrail LIMIT 1").fetchall())
         if stale and self._write_snapshot and (has_events or derived.has_snapshot(self.con)):
-            derived.refresh(self.con)
-        vocabulary.install(self.con)
+            if not derived.refresh(self.con):  # failed: its views may read tables it rolled back
+                vocabulary.install(self.con)
+            return  # written: the views already read the new tables
+        vocabulary.read_snapshot(self.con)  # the plain vocabulary is installed: no second install
 
     # -- questions ---------------------------------------------------------------------------
     def sql(self, text: str, **params: Any) -> pl.DataFrame:

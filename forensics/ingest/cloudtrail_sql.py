@@ -53,9 +53,6 @@ RECORD_SPEC = json.dumps(
     }
 )
 
-# Calls whose request or response names EC2 instances.
-_INSTANCE_LIST = "$.instancesSet.items[*].instanceId"
-
 _PROJECTION = f"""
 parsed AS (
     SELECT source_file, source_position, raw, envelope, json_transform(raw, '{RECORD_SPEC}') AS r,
@@ -81,9 +78,9 @@ flat AS (
         nullif(r.userIdentity.accessKeyId, '')                       AS access_key_id,
         r.userIdentity.sessionContext.sessionIssuer.arn              AS session_issuer_arn,
         r.userIdentity.sessionContext.sessionIssuer.type             AS session_issuer_type,
-        regexp_extract(r.userIdentity.arn, ':assumed-role/[^/]+/(.+)$', 1) AS session_name_raw,
-        lower(r.userIdentity.sessionContext.attributes.mfaAuthenticated) = 'true'
-            OR lower(r.additionalEventData.MFAUsed) = 'yes'          AS mfa_authenticated,
+        session_name_of(r.userIdentity.arn)                          AS session_name,
+        mfa_of(r.userIdentity.sessionContext.attributes.mfaAuthenticated,
+               r.additionalEventData.MFAUsed)                        AS mfa_authenticated,
         r.userIdentity.sessionContext.ec2RoleDelivery                AS ec2_role_delivery,
         r.userIdentity.invokedBy                                     AS invoked_by,
         nullif(r.errorCode, '')                                      AS error_code,
@@ -91,9 +88,7 @@ flat AS (
         r.readOnly                                                   AS read_only_recorded,
         lower(r.managementEvent) = 'true'                            AS management_event,
         r.eventType                                                  AS event_type,
-        coalesce(r.eventCategory,
-                 CASE WHEN r.eventType = 'AwsCloudTrailInsight' THEN 'Insight'
-                      ELSE 'Management' END)                         AS event_category,
+        event_category_of(r.eventCategory, r.eventType)              AS event_category,
         r.eventVersion                                               AS event_version,
         coalesce(r.recipientAccountId, e ->> 'account')              AS recipient_account_id,
         e IS NOT NULL AND (
@@ -116,42 +111,26 @@ flat AS (
 )
 SELECT
     event_time, event_id, event_name, event_source, aws_region, source_ip,
-    -- an address, not a service name, 'AWS Internal' or a redaction
-    regexp_full_match(source_ip, '\\d{{1,3}}(\\.\\d{{1,3}}){{3}}')
-        OR (contains(source_ip, ':') AND regexp_full_match(source_ip, '[0-9A-Fa-f:.]+'))
-        AS source_is_ip,
+    is_ip_address(source_ip) AS source_is_ip,
     user_agent, principal_type, principal_arn, principal_id, account_id, user_name,
     access_key_id, session_issuer_arn, session_issuer_type,
-    nullif(session_name_raw, '') AS session_name,
+    session_name,
     mfa_authenticated, ec2_role_delivery, invoked_by, error_code, error_message,
     -- DESIGN.md's outcome and read-only, as the vocabulary defines them (forensics/vocabulary)
     outcome_of(error_code, error_message) AS outcome,
     read_only_of(read_only_recorded, event_name) AS read_only,
     management_event, event_type, event_category, event_version,
     recipient_account_id, shared_event_id, vpc_endpoint_id, request_id,
-    CASE WHEN event_source = 'ec2.amazonaws.com' THEN nullif(list_distinct(list_concat(
-            coalesce(json_extract_string(response_elements, '{_INSTANCE_LIST}'), []),
-            coalesce(json_extract_string(request_parameters, '{_INSTANCE_LIST}'), []),
-            coalesce([json_extract_string(request_parameters, '$.instanceId')], []),
-            -- CreateFleet nests them as fleetInstanceSet.item(s).instanceIds.item(s), each level
-            -- a list or a lone value (AWS's XML rendered as JSON): every instance id it names
-            CASE WHEN event_name = 'CreateFleet' THEN regexp_extract_all(
-                response_elements::VARCHAR, '"(i-[0-9a-f]{{8,17}})"', 1) END
-         )), []) END AS instance_ids,
-    CASE WHEN event_source = 'ec2.amazonaws.com'
-         THEN json_extract_string(request_parameters, '$.instanceType') END AS instance_type,
-    CASE WHEN event_source = 'iam.amazonaws.com'
-         THEN json_extract_string(request_parameters, '$.userName') END AS target_user_name,
-    CASE WHEN event_source = 'iam.amazonaws.com'
-         THEN json_extract_string(request_parameters, '$.policyArn') END AS policy_arn,
-    CASE WHEN event_name = 'CreateAccessKey'
-         THEN json_extract_string(response_elements, '$.accessKey.accessKeyId') END
-         AS created_access_key_id,
+    -- the derived columns as the vocabulary defines them (forensics/vocabulary/fields.sql)
+    instance_ids_of(event_source, event_name, request_parameters, response_elements) AS instance_ids,
+    instance_type_of(event_source, request_parameters) AS instance_type,
+    target_user_name_of(event_source, request_parameters) AS target_user_name,
+    policy_arn_of(event_source, request_parameters) AS policy_arn,
+    created_access_key_of(event_name, response_elements) AS created_access_key_id,
     request_parameters, response_elements, raw, envelope, time_source, source_file, source_position,
     -- DESIGN.md, record_flags: what the loader filled in or doubts (kept, never dropped)
     list_filter([CASE WHEN read_only_recorded IS NULL THEN 'read_only derived' END,
-                 CASE WHEN event_time < TIMESTAMPTZ '2013-11-01 00:00:00+00'
-                           OR event_time > now() + INTERVAL 1 DAY THEN 'time implausible' END,
+                 time_flag_of(event_time),
                  CASE WHEN filled THEN 'filled from an envelope' END,
                  CASE WHEN $delivery = 'security-lake' THEN 'lossy from OCSF'
                       WHEN $delivery = 'cloudtrail-lake' AND envelope IS NOT NULL

@@ -6,23 +6,28 @@ and the evidence appendix. Same template and plotly.js as the intrusion's page."
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
-from importlib import resources
-from string import Template
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from .. import __version__, integrity
 from ..case import Case
 from ..plots import cost_by_region
 from ..plots.html import figures_html
-from ..timefmt import format_time, relative_duration
+from ..timefmt import relative_duration
 from . import frames, sections, text
-
-
-def _section(anchor: str, heading: str, inner: str) -> str:
-    return f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>{inner}</section>'
+from .figures import Figure
+from .render import (
+    _figure_block,
+    _section,
+    coverage_section,
+    evidence_section,
+    findings_section,
+    meta_html,
+    nav_html,
+    page,
+    thresholds_from_replay,
+)
 
 
 def headline(story: dict[str, Any]) -> str:
@@ -171,9 +176,6 @@ def build_report(
     budget: dict[str, Any] | None = None,
     title: str | None = None,
 ) -> str:
-    from .figures import Figure
-    from .render import _appendix, _figure_block, plotlyjs, thresholds_from_replay
-
     a = story["automation"]
     findings = findings or []
     names = {a["function"], a["function_arn"], *story.get("principals", []), *a["roles"]}
@@ -203,7 +205,6 @@ def build_report(
     )
     rendered = figures_html([(f"fig-{fig.key}", fig.figure)], with_plotlyjs=False)[0]
     evidence = frames.evidence_files(case)
-    rejects = frames.rejects_summary(case)
     story_html = "".join(f"<p>{html.escape(p)}</p>" for p in narrative(story))
     parts = [
         _section(
@@ -213,32 +214,12 @@ def build_report(
         ),
         _section("changes", "Changes to the function", changes_table(story)),
         _section("cost", "Cost", sections.cost_table(story) + _budget(budget) + _figure_block(fig, rendered)),
-        _section(
-            "findings",
-            f"Findings ({len(ours)} about this function, {len(others)} others)",
-            sections.findings_table(ours)
-            + "<h3>Other findings in the same evidence</h3>"
-            + sections.findings_table(others),
-        ),
-        _section(
-            "coverage",
-            "Coverage and gaps",
-            sections.coverage_tables(story)
-            + "<h3>Records that could not be read</h3>"
-            + sections.frame_table(rejects, "compact", limit=50),
-        ),
-        _section(
-            "evidence",
-            f"Evidence appendix ({evidence.height:,} files)",
-            sections.custody_table(integrity.custody(case.con))
-            + "<details><summary>Files and SHA-256 digests</summary>"
-            + sections.frame_table(_appendix(evidence), "evidence")
-            + "</details>",
-        ),
+        findings_section(ours, others, "this function"),
+        coverage_section(case, story),
+        evidence_section(case, evidence),
     ]
-    nav = "".join(
-        f'<a href="#{anchor}">{html.escape(name)}</a>'
-        for anchor, name in (
+    nav = nav_html(
+        (
             ("story", "Story"),
             ("changes", "Changes"),
             ("cost", "Cost"),
@@ -247,12 +228,7 @@ def build_report(
             ("evidence", "Evidence"),
         )
     )
-    cov = story.get("coverage") or {}
-    meta = (
-        f"<p>Case file: {html.escape(str(case.path))}</p>"
-        f"<p>Evidence from {text.fmt_time(cov.get('from'))} to "
-        f"{text.fmt_time(cov.get('to'))}; {evidence.height:,} files.</p>"
-    )
+    meta = meta_html(case, story, evidence)
     stop = a["stop"] or {}
     loop = a["loop"]
     glance = sections.glance(
@@ -279,17 +255,7 @@ def build_report(
             ),
         ]
     )
-    template = Template(resources.files(__package__).joinpath("template.html").read_text("utf-8"))
-    return template.substitute(
-        title=html.escape(title or headline(story)),
-        version=html.escape(__version__),
-        generated=format_time(datetime.now(UTC)),
-        glance=glance,
-        plotlyjs=plotlyjs()[1].replace("</script", "<\\/script"),
-        meta=meta,
-        nav=nav,
-        body="\n".join(parts),
-    )
+    return page(title or headline(story), glance, meta, nav, parts)
 
 
 def _names(finding: dict[str, Any]) -> set[str]:

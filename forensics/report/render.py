@@ -84,7 +84,6 @@ def build_report(
     )
     by_key = {f.key: _figure_block(f, rendered[f.key]) for f in figs}
     evidence = frames.evidence_files(case)
-    rejects = frames.rejects_summary(case)
 
     story_html = "".join(f"<p>{html.escape(p)}</p>" for p in text.narrative(story, facts))
     parts = [
@@ -107,14 +106,12 @@ def build_report(
         _section(
             "activity", "Activity and entities", by_key["key-activity"] + by_key["entities"] + by_key["flows"]
         ),
-        _section(
-            "findings",
-            f"Findings ({len(ours)} about this intrusion, {len(others)} others)",
-            sections.findings_table(ours)
-            + "<h3>Other findings in the same evidence</h3>"
-            + '<p class="caption">Hunt results that name none of this intrusion\'s keys, '
-            "principals, addresses or instances: separate stories to triage on their own.</p>"
-            + sections.findings_table(others),
+        findings_section(
+            ours,
+            others,
+            "this intrusion",
+            "Hunt results that name none of this intrusion's keys, principals, addresses or "
+            "instances: separate stories to triage on their own.",
         ),
         _section(
             "still-running",
@@ -122,26 +119,11 @@ def build_report(
             sections.still_running_table(running, lifetimes),
         ),
         _section("cost", "Cost", sections.cost_table(story) + _budget(budget) + by_key["cost"]),
-        _section(
-            "coverage",
-            "Coverage and gaps",
-            sections.coverage_tables(story)
-            + by_key["coverage"]
-            + "<h3>Records that could not be read</h3>"
-            + sections.frame_table(rejects, "compact", limit=50),
-        ),
-        _section(
-            "evidence",
-            f"Evidence appendix ({evidence.height:,} files)",
-            sections.custody_table(integrity.custody(case.con))
-            + "<details><summary>Files and SHA-256 digests</summary>"
-            + sections.frame_table(_appendix(evidence), "evidence")
-            + "</details>",
-        ),
+        coverage_section(case, story, by_key["coverage"]),
+        evidence_section(case, evidence),
     ]
-    nav = "".join(
-        f'<a href="#{a}">{html.escape(n)}</a>'
-        for a, n in (
+    nav = nav_html(
+        (
             ("story", "Story"),
             ("phases", "Phases"),
             ("launches", "Launches"),
@@ -153,20 +135,78 @@ def build_report(
             ("evidence", "Evidence"),
         )
     )
-    now = format_time(datetime.now(UTC))
+    meta = meta_html(case, story, evidence) + _address_data_note(case)
+    glance = sections.glance(text.glance(story, facts))
+    return page(title or text.headline(story, facts), glance, meta, nav, parts)
+
+
+# The page frame both kinds of postmortem share (an intrusion's here, an automation incident's in
+# report/automation.py): the closing sections, the navigation, the case line and the template.
+
+
+def findings_section(
+    ours: list[dict[str, Any]], others: list[dict[str, Any]], about: str, others_note: str = ""
+) -> str:
+    """The hunt's findings about the incident (`about`), then the others in the same evidence
+    (with `others_note`, HTML, as their caption)."""
+    note = f'<p class="caption">{others_note}</p>' if others_note else ""
+    return _section(
+        "findings",
+        f"Findings ({len(ours)} about {about}, {len(others)} others)",
+        sections.findings_table(ours)
+        + "<h3>Other findings in the same evidence</h3>"
+        + note
+        + sections.findings_table(others),
+    )
+
+
+def coverage_section(case: Case, story: dict[str, Any], figure: str = "") -> str:
+    """What the evidence covers and lacks (with its figure, if any), and the records the loader
+    could not read."""
+    return _section(
+        "coverage",
+        "Coverage and gaps",
+        sections.coverage_tables(story)
+        + figure
+        + "<h3>Records that could not be read</h3>"
+        + sections.frame_table(frames.rejects_summary(case), "compact", limit=50),
+    )
+
+
+def evidence_section(case: Case, evidence: pl.DataFrame) -> str:
+    """The chain of custody and every evidence file with its digest."""
+    return _section(
+        "evidence",
+        f"Evidence appendix ({evidence.height:,} files)",
+        sections.custody_table(integrity.custody(case.con))
+        + "<details><summary>Files and SHA-256 digests</summary>"
+        + sections.frame_table(_appendix(evidence), "evidence")
+        + "</details>",
+    )
+
+
+def nav_html(anchors: tuple[tuple[str, str], ...]) -> str:
+    """The page's navigation: (anchor, name) of each section, in order."""
+    return "".join(f'<a href="#{a}">{html.escape(n)}</a>' for a, n in anchors)
+
+
+def meta_html(case: Case, story: dict[str, Any], evidence: pl.DataFrame) -> str:
+    """The case file and the span of its evidence."""
     cov = story.get("coverage") or {}
-    meta = (
+    return (
         f"<p>Case file: {html.escape(str(case.path))}</p>"
         f"<p>Evidence from {text.fmt_time(cov.get('from'))} to "
         f"{text.fmt_time(cov.get('to'))}; {evidence.height:,} files.</p>"
     )
-    meta += _address_data_note(case)
-    glance = sections.glance(text.glance(story, facts))
+
+
+def page(title: str, glance: str, meta: str, nav: str, parts: list[str]) -> str:
+    """The whole page: the template, plotly.js inlined once, the sections."""
     template = Template(resources.files(__package__).joinpath("template.html").read_text("utf-8"))
     return template.substitute(
-        title=html.escape(title or text.headline(story, facts)),
+        title=html.escape(title),
         version=html.escape(__version__),
-        generated=now,
+        generated=format_time(datetime.now(UTC)),
         glance=glance,
         plotlyjs=plotlyjs()[1].replace("</script", "<\\/script"),
         meta=meta,

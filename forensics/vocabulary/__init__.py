@@ -20,6 +20,7 @@ FILES = (
     "portable.sql",  # JSON-array primitives, written per engine (forensics.dialects)
     "events.sql",
     "record.sql",
+    "fields.sql",  # the columns the loader derives from a record (and the lake views)
     "escalation.sql",
     "regions.sql",
     "network.sql",
@@ -42,17 +43,19 @@ def sql_text() -> str:
 
 
 # Views over the whole case that several definitions read (every novelty detection reads
-# identity_network), in dependency order. An analysis that runs many of them at once (the hunt, an
-# investigation) computes each once per connection; they stay views, so a cached one is the same
-# definition, only read from a snapshot of the evidence as it was when cached.
+# identity_network). An analysis that runs many of them at once (the hunt, an investigation)
+# computes each once per connection; they stay views, so a cached one is the same definition, only
+# read from a snapshot of the evidence as it was when cached. In dependency order: a view comes
+# after every shared view it reads, so computed in this order each reads the rows of those before
+# it instead of computing them again (tests/vocabulary/test_derived.py checks the order).
 SHARED_VIEWS = (
     "instance_home_address",
     "instance_session_address",
-    "identity_network",
-    "key_first_use",
     "region_use",
     "account_evidence",
     "key_first_seen",
+    "identity_network",  # reads instance_home_address and region_use
+    "key_first_use",  # reads key_first_seen and identity_network
     "instance_interface",
     "resource_creator",
 )
@@ -122,10 +125,16 @@ def install(con: duckdb.DuckDBPyConnection, derived: bool = True) -> None:
     ).fetchall():
         con.execute(f'DROP TABLE temp.main."{name}"')
     if derived:
-        from .. import derived as snapshot
+        read_snapshot(con)
 
-        for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
+
+def read_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    """Point each shared view whose derived table is fresh (forensics.derived) at that table; the
+    others stay as installed."""
+    from .. import derived as snapshot
+
+    for view in snapshot.fresh_views(con, SHARED_VIEWS, sql_text()):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {snapshot.SCHEMA}.{view}")
 
 
 def _install_script(con: duckdb.DuckDBPyConnection) -> None:

@@ -243,3 +243,26 @@ def test_instance_ids_from_create_fleet_in_either_json_rendering(case, tmp_path)
         ["i-0aaaaaaaaaaaaaaa1"],
         ["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2", "i-0bbbbbbbbbbbbbbb3"],
     ]
+
+
+def test_instance_ids_from_an_instances_set_of_one_item_or_many(case, tmp_path):
+    """AWS's XML rendered as JSON gives instancesSet.items as an object when there is one: its
+    instance is named all the same (the definition the lake views share, vocabulary/fields.sql)."""
+    lone = {"instancesSet": {"items": {"instanceId": "i-0ccccccccccccccc1"}}}
+    many = {
+        "instancesSet": {
+            "items": [{"instanceId": "i-0ccccccccccccccc2"}, {"instanceId": "i-0ccccccccccccccc3"}]
+        }
+    }
+    records = [
+        event(1, eventName="RunInstances", responseElements=lone),
+        event(2, eventName="TerminateInstances", requestParameters=many),
+        event(3, eventName="DescribeInstances", requestParameters={"instancesSet": {"items": []}}),
+    ]
+    case.load([write(tmp_path / "sets.json", json.dumps({"Records": records}))])
+    ids = case.sql("SELECT list_sort(instance_ids) AS ids FROM cloudtrail ORDER BY event_time")
+    assert ids["ids"].to_list() == [
+        ["i-0ccccccccccccccc1"],
+        ["i-0ccccccccccccccc2", "i-0ccccccccccccccc3"],
+        None,
+    ]

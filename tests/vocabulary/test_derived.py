@@ -4,10 +4,14 @@ one, never read once the evidence changed outside a load, and absent from a case
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import duckdb
 
 import forensics
 from forensics import derived, vocabulary
+from forensics.schema import create_tables
 
 
 def _trail(folder: Path, name: str, keys: list[str]) -> Path:
@@ -126,3 +130,20 @@ def test_installing_again_gives_what_a_new_connection_holds(tmp_path: Path) -> N
             assert views(fresh) == plain
         finally:
             fresh.close()
+
+
+def test_shared_views_come_after_every_shared_view_they_read() -> None:
+    # a load computes them in this order, each reading the tables of those before it
+    con = duckdb.connect()
+    create_tables(con)
+    vocabulary.install(con, derived=False)
+    text = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE temporary").fetchall())
+
+    def reads(view: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        named = {v for v in text if v != view and re.search(rf"\b{v}\b", text[view])}
+        return named.union(*(reads(v, seen | {view}) for v in named - seen))
+
+    order = vocabulary.SHARED_VIEWS
+    assert reads("key_first_use") >= {"identity_network", "key_first_seen", "region_use"}
+    for i, view in enumerate(order):
+        assert not reads(view) & set(order[i:]), view

@@ -18,30 +18,8 @@ CREATE OR REPLACE TEMP MACRO view_account(a) AS
     CASE WHEN regexp_matches(CAST(a AS VARCHAR), '^[0-9]{1,11}$') THEN lpad(CAST(a AS VARCHAR), 12, '0')
          ELSE CAST(a AS VARCHAR) END;
 
--- The loader's source_is_ip (forensics/ingest/cloudtrail_sql.py): an address, not a service
--- name, 'AWS Internal' or a redaction.
-CREATE OR REPLACE TEMP MACRO view_is_ip(s) AS
-    regexp_matches(s, '^[0-9]{1,3}([.][0-9]{1,3}){3}$')
-        OR (strpos(s, ':') > 0 AND regexp_matches(s, '^[0-9A-Fa-f:.]+$'));
-
--- The loader's instance_ids: the instances an EC2 call's request or response names
--- (instancesSet items, a lone instanceId, CreateFleet's nested sets); NULL when none.
-CREATE OR REPLACE TEMP MACRO view_instance_ids(src, name, req, resp) AS
-    CASE WHEN src = 'ec2.amazonaws.com' THEN view_nonempty(array_distinct(list_filter(flatten([
-        list_transform(json_items(json_extract(resp, '$.instancesSet.items')),
-                       lambda i: json_extract_string(i, '$.instanceId')),
-        list_transform(json_items(json_extract(req, '$.instancesSet.items')),
-                       lambda i: json_extract_string(i, '$.instanceId')),
-        [json_extract_string(req, '$.instanceId')],
-        CASE WHEN name = 'CreateFleet'
-             THEN regexp_extract_all(CAST(resp AS VARCHAR), '"(i-[0-9a-f]{8,17})"', 1)
-             ELSE CAST([] AS VARCHAR[]) END]), lambda i: i IS NOT NULL))) END;
-CREATE OR REPLACE TEMP MACRO view_nonempty(l) AS CASE WHEN array_length(l) > 0 THEN l END;
-
--- The loader's time flag (DESIGN.md record_flags): before CloudTrail existed or in the future.
-CREATE OR REPLACE TEMP MACRO view_time_flag(t) AS
-    CASE WHEN t < TIMESTAMPTZ '2013-11-01 00:00:00+00' OR t > current_timestamp + INTERVAL 1 DAY
-         THEN 'time implausible' END;
+-- The columns the loader derives (source_is_ip, session_name, instance_ids, the time flag, ...)
+-- are the vocabulary's (forensics/vocabulary/fields.sql), shared with the loader.
 
 -- Text as the loaders keep it: trimmed, an empty cell NULL (billing_columns.projection).
 CREATE OR REPLACE TEMP MACRO view_text(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
