@@ -66,5 +66,5 @@ SELECT
     outcome,
     added                         AS shared_with
 FROM shared
-WHERE len(added) > 0
+WHERE array_length(added) > 0
 ORDER BY event_time
