@@ -51,12 +51,17 @@ _TRINO_OVERRIDES = {
     "json_strings": "CASE WHEN json_array_length(j) IS NOT NULL THEN "
     "transform(CAST(json_parse(j) AS ARRAY(JSON)), "
     "x -> coalesce(json_extract_scalar(x, '$'), json_format(x))) END",
+    "json_values": "coalesce(transform(map_values(TRY(CAST(json_parse(j) AS MAP(VARCHAR, JSON)))), "
+    "x -> json_format(x)), ARRAY[])",
 }
 OVERRIDES: dict[str, dict[str, str]] = {
     "spark": {
         "json_items": "CASE WHEN j IS NULL THEN array() WHEN substr(ltrim(j), 1, 1) = '[' "
         "THEN from_json(j, 'array<string>') ELSE array(j) END",
         "json_strings": "CASE WHEN substr(ltrim(j), 1, 1) = '[' THEN from_json(j, 'array<string>') END",
+        # a nested object or array read as a string is its JSON text
+        "json_values": "CASE WHEN substr(ltrim(j), 1, 1) = '{' "
+        "THEN map_values(from_json(j, 'map<string,string>')) ELSE array() END",
     },
     "trino": _TRINO_OVERRIDES,
     "athena": _TRINO_OVERRIDES,
@@ -250,10 +255,21 @@ def duckdb_semantics_on_spark(tree: exp.Expression) -> exp.Expression:
     - `list_concat` skips NULL lists (Spark's `concat` is NULL when any argument is);
     - `list(x) FILTER (c)` over no matching row is NULL (Spark's `collect_list` is empty);
     - `arg_min(x, y)` / `arg_max(x, y)` skip rows whose `x` is NULL (Spark's `min_by` returns
-      the NULL of the first row).
+      the NULL of the first row);
+    - `list(x ORDER BY k, ..)` is in that order (sqlglot writes Spark's `collect_list(x)`, in
+      whatever order the rows come): the values are collected with their keys, sorted, and
+      taken back out, NULL keys last as in DuckDB.
     """
 
     def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg) and _ordered(node.this):
+            keyed, unwrap = _keyed_list(node.this)
+            cond = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
+            filtered = fix(exp.Filter(this=keyed, expression=exp.Where(this=cond.copy())))
+            return unwrap(filtered)
+        if isinstance(node, exp.ArrayAgg) and _ordered(node):
+            keyed, unwrap = _keyed_list(node)
+            return unwrap(keyed)
         if isinstance(node, exp.ArrayConcat) and not node.args.get("null_propagation"):
             args = [node.this, *node.expressions]
             empty = exp.Array(expressions=[])
@@ -281,6 +297,38 @@ def duckdb_semantics_on_spark(tree: exp.Expression) -> exp.Expression:
         return node
 
     return tree.transform(fix)
+
+
+def _ordered(agg: exp.ArrayAgg) -> bool:
+    return isinstance(agg.this, exp.Order)
+
+
+def _keyed_list(agg: exp.ArrayAgg):
+    """`list(x ORDER BY k1, k2)` as Spark's `collect_list(struct(k1 IS NULL, k1, k2 IS NULL, k2,
+    x))`, and how to take the values back out in order (`transform(array_sort(..), o -> o.v)`:
+    structs sort field by field, so the keys decide and ties are broken by the value)."""
+    order: exp.Order = agg.this
+    fields = []
+    for i, key in enumerate(order.expressions):
+        if key.args.get("desc"):
+            raise TranslationError("list(.. ORDER BY .. DESC) is not translated to Spark")
+        nulls_last = not key.args.get("nulls_first")
+        null_flag = exp.Is(this=key.this.copy(), expression=exp.Null())
+        fields.append((f"_n{i}", null_flag if nulls_last else exp.Not(this=exp.Paren(this=null_flag))))
+        fields.append((f"_k{i}", key.this.copy()))
+    fields.append(("_v", order.this.copy()))
+    struct = exp.Struct(
+        expressions=[exp.PropertyEQ(this=exp.to_identifier(n), expression=e) for n, e in fields]
+    )
+    keyed = exp.ArrayAgg(this=struct)
+
+    def unwrap(collected: exp.Expression) -> exp.Expression:
+        template = sqlglot.parse_one("TRANSFORM(ARRAY_SORT(_collected), _o -> _o._v)", read="spark")
+        return template.transform(
+            lambda n: collected if isinstance(n, exp.Column) and n.name == "_collected" else n
+        )
+
+    return keyed, unwrap
 
 
 def _struct_as_row(node: exp.Expression) -> exp.Expression:

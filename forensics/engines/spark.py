@@ -11,6 +11,7 @@ query is inlined, bound with typed literals and written as Spark SQL by sqlglot
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -46,11 +47,16 @@ class SparkUnavailable(ForensicsError):
 MEMORY = re.compile(r"\d+[kmgt]?", re.IGNORECASE)
 
 
-def spark_session(master: str | None = None, app_name: str = "forensics", memory: str | None = None):
+def spark_session(
+    master: str | None = None,
+    app_name: str = "forensics",
+    memory: str | None = None,
+    conf: dict[str, str] | None = None,
+):
     """A SparkSession with the settings the translated SQL relies on (UTC, no type inference
-    of partition folders). `memory` is the driver's heap (local mode runs every task in it):
-    `memory`, else $FORENSICS_SPARK_MEMORY, else 2g; it takes effect only when this call starts
-    the JVM."""
+    of partition folders), and `conf` on top (settings that change speed, not results).
+    `memory` is the driver's heap (local mode runs every task in it): `memory`, else
+    $FORENSICS_SPARK_MEMORY, else 2g; it takes effect only when this call starts the JVM."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -59,7 +65,7 @@ def spark_session(master: str | None = None, app_name: str = "forensics", memory
     if not MEMORY.fullmatch(memory):
         raise ForensicsError(f"Spark memory {memory!r} is not a JVM size (like 2g or 6144m)")
     builder = SparkSession.builder.master(master or "local[*]").appName(app_name)
-    for key, value in {**SPARK_CONF, "spark.driver.memory": memory}.items():
+    for key, value in {**SPARK_CONF, **(conf or {}), "spark.driver.memory": memory}.items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
@@ -91,12 +97,16 @@ def _spark_type(duck_type: str) -> str:
 class SparkLake:
     """A lake registered on a SparkSession with the vocabulary installed."""
 
-    def __init__(self, spark, lake: str | os.PathLike[str], cache: bool = True):
+    def __init__(self, spark, lake: str | os.PathLike[str], cache: bool = True, vocabulary: bool = True):
+        """`vocabulary=False` registers the lake's tables only: a caller replacing one of them
+        (a view over an AWS table) installs the vocabulary itself afterwards."""
         self.spark = spark
         self.lake = Path(lake)
         self.manifest = read_manifest(lake)
         self.tables = self._register_tables()
-        self._install_vocabulary(cache)
+        self.view_problems: dict[str, str] = {}
+        if vocabulary:
+            self._install_vocabulary(cache)
 
     def _register_tables(self) -> list[str]:
         names = []
@@ -111,28 +121,15 @@ class SparkLake:
         return names
 
     def _install_vocabulary(self, cache: bool) -> None:
-        import duckdb
-
         from .. import vocabulary
-        from ..schema import TABLES
 
-        vocab = dialects.vocabulary("spark")
-        con = duckdb.connect()
-        for ddl in TABLES.values():
-            con.execute(ddl)
-        vocabulary.install(con)
-        for table in vocab.tables:
-            rel = con.sql(f"SELECT * FROM {table}")
-            schema = ", ".join(
-                f"`{c}` {_spark_type(str(t))}" for c, t in zip(rel.columns, rel.types, strict=True)
-            )
-            self.spark.createDataFrame(rel.fetchall(), schema=schema).createOrReplaceTempView(table)
-        con.close()
-        self.view_problems: dict[str, str] = {}
-        for name, body in vocab.views:
+        for table, rows, schema in _vocabulary_tables():
+            self.spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(table)
+        self.view_problems = {}
+        for name, text, problem in _vocabulary_views():
             try:
-                tree = dialects.inline_macros(body.copy(), vocab)
-                text = dialects.translate_tree(tree, "spark", f"view {name}")
+                if problem:
+                    raise dialects.TranslationError(problem)
                 self.spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}` AS {text}")
             except Exception as exc:  # noqa: BLE001 - a query reading this view names it when it fails
                 self.view_problems[name] = _first_line(exc)
@@ -159,6 +156,44 @@ class SparkLake:
         text = self.sql_for(q, params)
         result = self.spark.sql(text).collect()
         return [_python(r.asDict(recursive=True)) for r in result]
+
+
+@functools.cache
+def _vocabulary_tables() -> tuple[tuple[str, list[tuple], str], ...]:
+    """The vocabulary's tables of data as rows and a Spark schema, read once per process from
+    DuckDB's own install of the vocabulary."""
+    import duckdb
+
+    from .. import vocabulary
+    from ..schema import TABLES
+
+    con = duckdb.connect()
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    vocabulary.install(con)
+    out = []
+    for table in dialects.vocabulary("spark").tables:
+        rel = con.sql(f"SELECT * FROM {table}")
+        types = zip(rel.columns, rel.types, strict=True)
+        schema = ", ".join(f"`{c}` {_spark_type(str(t))}" for c, t in types)
+        out.append((table, rel.fetchall(), schema))
+    con.close()
+    return tuple(out)
+
+
+@functools.cache
+def _vocabulary_views() -> tuple[tuple[str, str, str | None], ...]:
+    """The vocabulary's views as Spark SQL (macros inlined), translated once per process: each
+    (name, text, None), or (name, "", why) where it does not translate."""
+    vocab = dialects.vocabulary("spark")
+    out = []
+    for name, body in vocab.views:
+        try:
+            tree = dialects.inline_macros(body.copy(), vocab)
+            out.append((name, dialects.translate_tree(tree, "spark", f"view {name}"), None))
+        except Exception as exc:  # noqa: BLE001 - a query reading this view names it when it fails
+            out.append((name, "", _first_line(exc)))
+    return tuple(out)
 
 
 def _first_line(exc: BaseException) -> str:

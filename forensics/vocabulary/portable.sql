@@ -15,3 +15,9 @@ CREATE OR REPLACE TEMP MACRO json_items(j) AS
 -- The values of a JSON array of strings (numbers as their text); NULL when `j` is NULL or no array.
 CREATE OR REPLACE TEMP MACRO json_strings(j) AS
     CASE WHEN json_type(j) = 'ARRAY' THEN CAST(json_extract_string(j, '$[*]') AS VARCHAR[]) END;
+
+-- The values of a JSON object's keys as JSON, in the object's order (what the path `$.*` names);
+-- anything but an object is the empty list. A string value's JSON keeps its quotes here and
+-- loses them on Spark (as json_items).
+CREATE OR REPLACE TEMP MACRO json_values(j) AS
+    CASE WHEN json_type(j) = 'OBJECT' THEN CAST(json_extract(j, '$.*') AS JSON[]) ELSE [] END;

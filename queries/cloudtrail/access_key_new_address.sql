@@ -53,7 +53,7 @@ SELECT
 FROM identity_network n
 LEFT JOIN key_first_use f ON f.account_id = n.account_id AND f.access_key_id = n.access_key_id
 LEFT JOIN (   -- every event of the identity from the network (the finding's evidence)
-    SELECT e.account_id, e.identity, e.network, list(e.event_id ORDER BY e.event_time) AS event_ids
+    SELECT e.account_id, e.identity, e.network, list(e.event_id ORDER BY e.event_time, e.event_id) AS event_ids
     FROM caller_network_event e
     SEMI JOIN identity_network i
            ON i.is_new AND i.account_id = e.account_id AND i.identity = e.identity AND i.network = e.network

@@ -43,7 +43,7 @@ SELECT
     arg_min(aws_region, event_time)        AS region,
     tool                                   AS resource,
     arg_min(event_id, event_time)          AS event_id,
-    list(event_id ORDER BY event_time)     AS event_ids,
+    list(event_id ORDER BY event_time, event_id)     AS event_ids,
     tool,
     arg_min(user_agent, event_time)        AS user_agent,
     arg_min(event_name, event_time)        AS event_name,

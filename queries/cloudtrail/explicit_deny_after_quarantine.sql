@@ -54,7 +54,7 @@ SELECT
     arg_min(aws_region, event_time)               AS region,
     any_value(policy)                             AS resource,
     arg_min(event_id, event_time)                 AS event_id,
-    list(event_id ORDER BY event_time)            AS event_ids,
+    list(event_id ORDER BY event_time, event_id)            AS event_ids,
     list_sort(list_distinct(list(event_name)))    AS event_names,
     count(*)                                      AS events,
     list_sort(list_distinct(list(aws_region)))    AS regions,

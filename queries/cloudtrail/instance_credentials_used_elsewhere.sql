@@ -35,7 +35,7 @@ pairs AS (   -- their calls from there
            min(e.event_time) AS first_time, max(e.event_time) AS last_time, count(*) AS events,
            count(*) FILTER (e.denied) AS denied,
            arg_min(e.event_id, e.event_time) AS event_id, arg_min(e.event_name, e.event_time) AS event_name,
-           list(e.event_id ORDER BY e.event_time) AS event_ids,
+           list(e.event_id ORDER BY e.event_time, e.event_id) AS event_ids,
            list_sort(list(DISTINCT e.event_name)) AS event_names,
            arg_min(e.principal_arn, e.event_time) AS principal_arn,
            arg_min(e.access_key_id, e.event_time) AS access_key_id,

@@ -54,7 +54,7 @@ summary AS (
     SELECT principal_arn, source_ip, burst,
            min(event_time) AS first_time, max(event_time) AS last_time,
            arg_min(event_id, event_time) AS event_id,
-           list(event_id ORDER BY event_time) AS event_ids,
+           list(event_id ORDER BY event_time, event_id) AS event_ids,
            arg_min(aws_region, event_time) AS region,
            arg_min(access_key_id, event_time) AS access_key_id,
            count(*) AS events,

@@ -31,13 +31,17 @@ WITH calls AS (
 ),
 shared AS (   -- only what is added: an account other than the owner, or group 'all' (public)
     SELECT *,
+           -- EC2: every permission attribute's (`$.*`) add.items, each a userId or a group
            list_filter(
                CASE WHEN event_source = 'rds.amazonaws.com'
-                    THEN coalesce(json_extract_string(request_parameters, '$.valuesToAdd[*]'), [])
-                    ELSE list_concat(
-                           coalesce(json_extract_string(request_parameters, '$.*.add.items[*].userId'), []),
-                           list_filter(coalesce(json_extract_string(request_parameters, '$.*.add.items[*].group'), []),
-                                       lambda g: lower(g) = 'all'))
+                    THEN coalesce(json_strings(json_extract(request_parameters, '$.valuesToAdd')), [])
+                    ELSE flatten(list_transform(
+                           json_values(request_parameters),
+                           lambda p: list_transform(
+                               json_items(json_extract(p, '$.add.items')),
+                               lambda i: coalesce(json_extract_string(i, '$.userId'),
+                                                  CASE WHEN lower(json_extract_string(i, '$.group')) = 'all'
+                                                       THEN json_extract_string(i, '$.group') END))))
                END,
                lambda a: a IS NOT NULL AND a <> coalesce(account, '')) AS added
     FROM calls
@@ -62,5 +66,5 @@ SELECT
     outcome,
     added                         AS shared_with
 FROM shared
-WHERE len(added) > 0
+WHERE array_length(added) > 0
 ORDER BY event_time

@@ -71,7 +71,7 @@ loops AS (
     SELECT w.actor_id, w.event_name, w.target, r.episode,
            min(w.event_time) AS first_time, max(w.event_time) AS last_time,
            arg_min(w.event_id, w.event_time) AS event_id,
-           list(w.event_id ORDER BY w.event_time) AS event_ids,
+           list(w.event_id ORDER BY w.event_time, w.event_id) AS event_ids,
            arg_min(w.principal_arn, w.event_time) AS principal_arn,
            arg_min(w.access_key_id, w.event_time) AS access_key_id,
            arg_min(w.source_ip, w.event_time) AS source_ip,

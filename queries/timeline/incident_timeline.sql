@@ -50,44 +50,35 @@ launched_ids AS (   -- the same, as two lists read once: ids of any account, and
            coalesce(list(account || ' ' || id) FILTER (WHERE account IS NOT NULL), []) AS scoped
     FROM launched
 ),
-picked AS (   -- the indicator's calls, and clean-up calls on what it launched
-    SELECT * FROM cloudtrail   -- (scope.everything written out: a filter on the scan itself)
-    WHERE (($principal_arn::VARCHAR IS NULL AND $access_key_id::VARCHAR IS NULL
-            AND $source_ip::VARCHAR IS NULL AND $instance_id::VARCHAR IS NULL)
-           OR principal_arn = $principal_arn::VARCHAR OR access_key_id = $access_key_id::VARCHAR
-           OR source_ip = $source_ip::VARCHAR OR list_contains(instance_ids, $instance_id::VARCHAR)
-           OR session_name = $instance_id::VARCHAR
+cleanup_names AS (   -- the clean-up calls' names: a cheap test on the scan before event_has
+    SELECT DISTINCT split_part(api, ':', 2) AS name FROM vocab_event WHERE list_contains(tags, 'containment')
+),
+picked AS (   -- the indicator's calls, and clean-up calls on what it launched, in one scan (not a
+              -- UNION ALL: Spark's optimizer fails pushing ct's phase lookups through one)
+    SELECT c.* FROM cloudtrail c, scope, launched_ids
+    WHERE ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
+      AND ($to_time::TIMESTAMPTZ IS NULL OR c.event_time <= $to_time::TIMESTAMPTZ)
+      AND (scope.everything
+           OR c.principal_arn = $principal_arn::VARCHAR OR c.access_key_id = $access_key_id::VARCHAR
+           OR c.source_ip = $source_ip::VARCHAR OR list_contains(c.instance_ids, $instance_id::VARCHAR)
+           OR c.session_name = $instance_id::VARCHAR
            -- a key named in the call: the JSON is parsed only where its text holds the key
            -- (JSON can write printable ASCII other than a quote, backslash or slash only as
            -- itself or as a \u escape)
-           OR ((contains(CAST(request_parameters AS VARCHAR), $access_key_id::VARCHAR)
-                OR contains(CAST(request_parameters AS VARCHAR), '\u')
+           OR ((contains(CAST(c.request_parameters AS VARCHAR), $access_key_id::VARCHAR)
+                OR contains(CAST(c.request_parameters AS VARCHAR), '\u')
                 OR NOT regexp_matches($access_key_id::VARCHAR, '^[ !#-.0-\[\]-~]*$'))
-               AND json_extract_string(request_parameters, '$.accessKeyId') = $access_key_id::VARCHAR))
-      AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
-      AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
-    UNION ALL
-    -- a clean-up call on an instance the indicator launched, in the launching account (an id
-    -- of unknown account, the scoped instance, in the call's own account), not picked above
-    SELECT c.* FROM (SELECT * FROM cloudtrail   -- only clean-up names (this reaches the scan)
-                     WHERE event_name IN (SELECT split_part(v.api, ':', 2) FROM vocab_event v
-                                          WHERE list_contains(v.tags, 'containment'))) c,
-                    scope, launched_ids
-    WHERE NOT coalesce(scope.everything
-                       OR c.principal_arn = $principal_arn::VARCHAR OR c.access_key_id = $access_key_id::VARCHAR
-                       OR c.source_ip = $source_ip::VARCHAR OR list_contains(c.instance_ids, $instance_id::VARCHAR)
-                       OR c.session_name = $instance_id::VARCHAR
-                       OR json_extract_string(c.request_parameters, '$.accessKeyId') = $access_key_id::VARCHAR,
-                       false)
-      AND event_has('containment', c.event_source, c.event_name)
-      AND resource_account(c.recipient_account_id, c.account_id) IS NOT NULL
-      AND array_length(list_filter(c.instance_ids,
-                                   lambda i: list_contains(launched_ids.anywhere, i)
-                                             OR list_contains(launched_ids.scoped,
-                                                              resource_account(c.recipient_account_id, c.account_id)
-                                                              || ' ' || i))) > 0
-      AND ($from_time::TIMESTAMPTZ IS NULL OR c.event_time >= $from_time::TIMESTAMPTZ)
-      AND ($to_time::TIMESTAMPTZ IS NULL OR c.event_time <= $to_time::TIMESTAMPTZ)
+               AND json_extract_string(c.request_parameters, '$.accessKeyId') = $access_key_id::VARCHAR)
+           -- a clean-up call on an instance the indicator launched, in the launching account (an
+           -- id of unknown account, the scoped instance, in the call's own account)
+           OR (c.event_name IN (SELECT name FROM cleanup_names)
+               AND event_has('containment', c.event_source, c.event_name)
+               AND resource_account(c.recipient_account_id, c.account_id) IS NOT NULL
+               AND array_length(list_filter(c.instance_ids,
+                                            lambda i: list_contains(launched_ids.anywhere, i)
+                                                      OR list_contains(launched_ids.scoped,
+                                                                       resource_account(c.recipient_account_id, c.account_id)
+                                                                       || ' ' || i))) > 0))
 ),
 ct AS (
     SELECT

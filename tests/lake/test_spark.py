@@ -19,11 +19,7 @@ pytestmark = pytest.mark.xdist_group("spark")
 QUERIES = sorted(qid for qid, q in catalog.catalog().items() if not q.meta.get("rule"))
 RULES = sorted(qid for qid, q in catalog.catalog().items() if q.meta.get("rule"))
 # Not yet the same on Spark, each with why; strict: a query that starts passing must leave the list.
-NOT_YET = {
-    "incident_timeline": "Spark 4.3's optimizer fails on the timeline's UNION ALL of picked calls "
-    "(PushProjectionThroughUnion: key not found) since the scan-filter rewrite for speed",
-    "resource_shared_externally": "JSON path wildcard over an object's keys ($.*.add.items)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +47,9 @@ def _rules_query():
 _spark_rows: dict[str, list[dict[str, Any]]] = {}
 
 
-# Not yet deterministic on Spark: rows or findings differ on some runs only (cause not found).
-FINDINGS_NOT_YET = {
-    "runaway_write_loop": "rows equal; folded findings differ (list order or any_value? not proven)",
-}
+# Not yet deterministic on Spark: rows or findings differ on some runs only, each with why (none
+# since list(x ORDER BY ..) keeps its order on Spark and event ids break time ties).
+FINDINGS_NOT_YET: dict[str, str] = {}
 
 
 def _params(qid: str) -> list:

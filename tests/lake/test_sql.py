@@ -21,10 +21,6 @@ from forensics.fixtures import load_suite, run_case, write_evidence
 QUERIES = sorted(catalog.catalog())
 # Not yet written in portable SQL (each refuses with the construct named).
 NOT_PORTABLE = {
-    "resource_shared_externally": (
-        "JSON path wildcard over an object's keys ($.*.add.items)",
-        {"athena", "trino", "spark"},
-    ),
     "runaway_write_loop": ("DuckDB's hash() and mode() have no Trino counterpart", {"athena", "trino"}),
 }
 

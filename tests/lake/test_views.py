@@ -177,7 +177,7 @@ def view_lake(spark_logs, trail_case: Path, tmp_path_factory: pytest.TempPathFac
 
     lake = tmp_path_factory.mktemp("view_lake") / "lake"
     export_case(trail_case, lake)
-    spark_lake = SparkLake(spark_logs, lake, cache=False)
+    spark_lake = SparkLake(spark_logs, lake, cache=False, vocabulary=False)
     spark_logs.sql(view_sql("cloudtrail_logs", "spark", name="cloudtrail"))
     spark_lake._install_vocabulary(cache=False)
     return spark_lake
