@@ -24,11 +24,13 @@ StringType field given a JSON object or array yields that value's JSON text (che
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +115,18 @@ def list_trail_files(spark, source: str) -> list[tuple[str, int]]:
             if TRAIL_FILE.search(full.as_posix()):
                 found.append((full.resolve().as_uri(), full.stat().st_size))
     return sorted(found)
+
+
+def _sha256(path: str) -> str | None:
+    """A local trail file's sha256, as the loader records it in `sources`; None for an object
+    Spark reads remotely (`forensics acquire`'s manifest holds its digest)."""
+    if "://" in path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _local(uri: str) -> str:
@@ -354,7 +368,9 @@ def build_lake(
             .collect()
         }
         sources = []
-        for uri, size in listed:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            digests = list(pool.map(_sha256, (_local(u) for u, _ in listed)))
+        for (uri, size), digest in zip(listed, digests, strict=True):
             path = _local(uri)
             f = per_file.get(uri)
             if f is None:
@@ -382,7 +398,7 @@ def build_lake(
             sources.append(
                 (
                     path,
-                    None,
+                    digest,
                     size,
                     "cloudtrail-records",
                     status,

@@ -158,6 +158,11 @@ def test_the_lake_holds_the_loaders_events_with_their_provenance(built, loaded: 
         for rows in (ours, theirs)
     ]
     assert differences(*as_dicts) == []
+    # every trail file's fingerprint, as the loader recorded it (the chain of custody)
+    digests = "SELECT path, sha256 FROM {}.sources WHERE path LIKE '%.json.gz'"
+    built_digests = con.execute(digests.format("lake")).fetchall()
+    assert len(built_digests) > 1000 and all(d for _, d in built_digests)
+    assert sorted(built_digests) == sorted(con.execute(digests.format("c")).fetchall())
     addresses = con.execute("SELECT count(*) FROM lake.addresses").fetchone()[0]
     assert addresses == con.execute("SELECT count(*) FROM c.addresses").fetchone()[0] > 0
 
