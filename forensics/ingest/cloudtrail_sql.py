@@ -145,6 +145,12 @@ def stage_sql(src_sql: str) -> str:
     return f"WITH src AS ({src_sql}),\n{_PROJECTION}"
 
 
+# A record's (or document's) number in its file, over a reader called WITH ORDINALITY. The
+# ordinality follows the files' order across the whole call; a window's row_number() without
+# ORDER BY does not (DuckDB reads a big file in parallel blocks, and numbered that way 58,560 of
+# a 120k-line file's records got another record's number).
+FILE_ORDINAL = "(ordinality - min(ordinality) OVER (PARTITION BY filename) + 1)"
+
 # Each export shape reduced to (source_file, source_position, raw). `$files` and `$max_object`
 # (the largest document the batch can hold, tabular.json_object_limit) are bound.
 SOURCES = {
@@ -167,7 +173,9 @@ SOURCES = {
             SELECT filename, doc_no, unnest(recs) AS rec, unnest(range(len(recs))) AS i
             FROM (
                 SELECT filename, Records AS recs,
-                       ordinality - min(ordinality) OVER (PARTITION BY filename) + 1 AS doc_no
+                       """
+    + FILE_ORDINAL
+    + """ AS doc_no
                 FROM read_json($files, columns = {'Records': 'JSON[]'}, records = true,
                                format = $layout, filename = true,
                                maximum_object_size = $max_object) WITH ORDINALITY
@@ -186,7 +194,9 @@ SOURCES = {
         )""",
     # A bare JSON array of events, or events one per line (NDJSON, Logstash, SIEM exports).
     "events": """
-        SELECT filename AS source_file, 'record ' || {FILE_ORDINAL} AS source_position,
+        SELECT filename AS source_file, 'record ' || """
+    + FILE_ORDINAL
+    + """ AS source_position,
                json AS raw, NULL::JSON AS envelope
         FROM read_json_objects($files, format = $layout, filename = true,
                                maximum_object_size = $max_object) WITH ORDINALITY""",
@@ -194,7 +204,9 @@ SOURCES = {
     # an array, or concatenated with no separator as Firehose writes them to S3: the record is
     # `detail`; the envelope is kept beside it (without detail) as the copy's provenance.
     "eventbridge": """
-        SELECT filename AS source_file, 'record ' || {FILE_ORDINAL} AS source_position,
+        SELECT filename AS source_file, 'record ' || """
+    + FILE_ORDINAL
+    + """ AS source_position,
                """
     + "{ENVELOPE}"
     + """
@@ -202,12 +214,6 @@ SOURCES = {
               FROM read_json_objects($files, format = $layout, filename = true,
                                      maximum_object_size = $max_object) WITH ORDINALITY)""",
 }
-# A record's number in its file. The reader's ordinality follows the files' order across the
-# whole call (a window's row_number() without ORDER BY does not: DuckDB reads a big file in
-# parallel blocks, and numbered that way most records of a 400k-line file got another's number).
-FILE_ORDINAL = "(ordinality - min(ordinality) OVER (PARTITION BY filename) + 1)"
-for _shape in ("events", "eventbridge"):
-    SOURCES[_shape] = SOURCES[_shape].replace("{FILE_ORDINAL}", FILE_ORDINAL)
 # SIEM exports that wrap the record: the original text in ECS's `event.original` (at the top or
 # under Elasticsearch's `_source`), or the record's own fields as `_source`. The wrapper, without
 # the record, is kept as the envelope.
