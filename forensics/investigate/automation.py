@@ -91,7 +91,7 @@ ORDER BY 1
 INVOCATIONS_SQL = """
 SELECT date_trunc('hour', usage_start) AS hour, sum(usage_amount) AS invocations
 FROM billing
-WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type)
+WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type, provider)
   AND counts_invocations(service, usage_type)
   AND (CAST($s AS TIMESTAMPTZ) IS NULL OR usage_end > CAST($s AS TIMESTAMPTZ))
   AND (CAST($t AS TIMESTAMPTZ) IS NULL OR usage_start < CAST($t AS TIMESTAMPTZ))

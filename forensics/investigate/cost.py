@@ -14,7 +14,7 @@ COST_SQL = """
 SELECT region, date_trunc('hour', usage_start) AS hour, currency, sum(cost) AS cost,
        count(*) AS items
 FROM billing
-WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type)
+WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type, provider)
   AND (CAST($s AS TIMESTAMPTZ) IS NULL OR usage_end > CAST($s AS TIMESTAMPTZ))
   AND (CAST($t AS TIMESTAMPTZ) IS NULL OR usage_start < CAST($t AS TIMESTAMPTZ))
 GROUP BY ALL ORDER BY hour, region
@@ -28,7 +28,8 @@ SELECT CASE WHEN line_item_type = 'Tax' THEN 'tax'
             ELSE 'fees' END AS kind,
        sum(cost) AS cost
 FROM billing
-WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND NOT is_usage_line(line_item_type)
+WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_aws_line(provider)
+  AND NOT is_usage_line(line_item_type, provider)
   AND (CAST($s AS TIMESTAMPTZ) IS NULL OR usage_end > CAST($s AS TIMESTAMPTZ))
   AND (CAST($t AS TIMESTAMPTZ) IS NULL OR usage_start < CAST($t AS TIMESTAMPTZ))
 GROUP BY ALL
@@ -39,7 +40,7 @@ LAST_RATE_SQL = """
 SELECT resource_id, max_by(cost, hour) AS rate, max(hour) AS hour
 FROM (SELECT resource_id, date_trunc('hour', usage_start) AS hour, sum(cost) AS cost
       FROM billing
-      WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type)
+      WHERE list_contains(CAST($ids AS VARCHAR[]), resource_id) AND is_usage_line(line_item_type, provider)
       GROUP BY ALL)
 GROUP BY resource_id
 """

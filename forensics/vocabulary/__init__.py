@@ -22,13 +22,13 @@ FILES = (
     "record.sql",
     "fields.sql",  # the columns the loader derives from a record (and the lake views)
     "escalation.sql",
+    "billing.sql",  # before regions.sql, whose views read only AWS's bill
     "regions.sql",
     "network.sql",
     "actors.sql",
     "instances.sql",
     "compute.sql",
     "findings.sql",
-    "billing.sql",
     "flows.sql",
     "rules.sql",
     "automation.sql",  # automation incidents: a function that runs away, its start and stop

@@ -20,7 +20,7 @@ billed AS (
     -- be billing the intrusion's own launches
     SELECT account_id, region, min(usage_end) AS first_billed
     FROM billing
-    WHERE cost > 0 AND coalesce(region, '') NOT IN ('', 'global')
+    WHERE cost > 0 AND coalesce(region, '') NOT IN ('', 'global') AND is_aws_line(provider)
     GROUP BY ALL
 )
 SELECT account_id, region, w.first_write, b.first_billed,
@@ -37,7 +37,7 @@ WITH trail AS (
 ),
 bill AS (
     SELECT account_id, min(usage_start) AS first_billed, max(usage_end) AS last_billed
-    FROM billing GROUP BY ALL
+    FROM billing WHERE is_aws_line(provider) GROUP BY ALL
 )
 SELECT account_id, t.first_event, t.last_event, b.first_billed, b.last_billed
 FROM trail t FULL JOIN bill b USING (account_id);

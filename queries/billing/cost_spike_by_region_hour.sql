@@ -21,7 +21,9 @@ description: >
   its own baseline). A region with no earlier spend has a baseline of zero. Runs of
   consecutive anomalous hours in a region form one row, with the total, the peak hour, the
   baseline and the usage type that cost most. Billing lags CloudTrail by hours: use it for scope
-  and impact, not for the first alert. High when the peak is ten times the baseline.
+  and impact, not for the first alert. High when the peak is ten times the baseline and the
+  region never cost the account anything before, or the peak is at least ten times min_cost
+  above the baseline (a single on-demand hour over a nearly idle account stays medium).
 falsepositives: [Planned load tests, batch jobs, new workloads]
 --- */
 WITH lines AS (
@@ -29,7 +31,7 @@ WITH lines AS (
            greatest(1, ceil(date_diff('second', usage_start, usage_end) / 3600.0))::BIGINT AS hours
     FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
-      AND is_usage_line(line_item_type)
+      AND is_usage_line(line_item_type, provider)
 ),
 spread AS (
     SELECT l.account_id, l.region,
@@ -71,7 +73,12 @@ runs AS (
 SELECT
     min(hour)                        AS event_time,
     'cost_spike_by_region_hour'      AS detection,
-    CASE WHEN max(cost) >= 10 * greatest(max(baseline), $min_cost / 10) THEN 'high' ELSE 'medium' END AS severity,
+    -- high: ten times the baseline, and either a region that never cost this account anything
+    -- before or an excess worth a miner's hour (ten times min_cost): one on-demand hour of a
+    -- mid-size instance over a nearly idle account's median is news, not an incident
+    CASE WHEN max(cost) >= 10 * greatest(max(baseline), $min_cost / 10)
+              AND (max(baseline_hours) = 0 OR max(cost) - max(baseline) >= 10 * $min_cost)
+         THEN 'high' ELSE 'medium' END AS severity,
     'impact'                         AS tactic,
     NULL::VARCHAR                    AS principal_arn,
     NULL::VARCHAR                    AS access_key_id,

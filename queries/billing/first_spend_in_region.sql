@@ -23,12 +23,13 @@ WITH bounds AS (   -- each account's own bill: its history starts with its first
            min(usage_start) + least(($learn_hours * 3600) * INTERVAL 1 SECOND,
                                     (max(usage_end) - min(usage_start)) / 4) AS learn_end
     FROM billing
+    WHERE is_aws_line(provider)
     GROUP BY ALL
 ),
 lines AS (
     SELECT * FROM billing
     WHERE cost > 0 AND region IS NOT NULL AND region NOT IN ('', 'global')
-      AND is_usage_line(line_item_type)
+      AND is_usage_line(line_item_type, provider)
 ),
 firsts AS (
     SELECT account_id, region, min(usage_start) AS first_time, sum(cost) AS total_cost,
