@@ -114,8 +114,15 @@ def _macro_name(node: exp.Expression) -> str | None:
 
 
 def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.Expression:
-    """`tree` with every call of a vocabulary macro replaced by the macro's body."""
-    vocab = vocab or vocabulary("duckdb")
+    """`tree` with every call of a vocabulary macro replaced by the macro's body (`tree` itself
+    is left as it was)."""
+    return _inline_in_place(tree.copy(), vocab or vocabulary("duckdb"))
+
+
+def _inline_in_place(tree: exp.Expression, vocab: Vocabulary) -> exp.Expression:
+    """`inline_macros` on a tree this module owns: each body and argument is copied once where
+    it is used, not again by every nested transform (deep copies were most of the time the
+    translation took)."""
 
     def expand(node: exp.Expression) -> exp.Expression:
         name = _macro_name(node)
@@ -125,20 +132,20 @@ def inline_macros(tree: exp.Expression, vocab: Vocabulary | None = None) -> exp.
         args = node.expressions
         if len(args) != len(params):
             raise TranslationError(f"{name} takes {len(params)} arguments, given {len(args)}")
-        given = {p: inline_macros(a.copy(), vocab) for p, a in zip(params, args, strict=True)}
+        given = {p: _inline_in_place(a.copy(), vocab) for p, a in zip(params, args, strict=True)}
 
         def substitute(n: exp.Expression) -> exp.Expression:
             if isinstance(n, exp.Column) and not n.table and n.name.lower() in given:
                 return exp.Paren(this=given[n.name.lower()].copy())
             return n
 
-        expanded = inline_macros(body.copy().transform(substitute), vocab)
+        expanded = _inline_in_place(body.copy().transform(substitute, copy=False), vocab)
         # a macro call is one operand wherever it stands: its body keeps its own precedence
         # (`grants_admin(..) AND x` must not become `a OR b AND x`)
         atomic = isinstance(expanded, _ATOMIC) and not isinstance(expanded, exp.Binary | exp.Unary)
         return expanded if atomic else exp.Paren(this=expanded)
 
-    return tree.transform(expand)
+    return tree.transform(expand, copy=False)
 
 
 # Bodies that need no parentheses to stay one operand (sqlglot's AND and OR are functions too).
@@ -411,9 +418,7 @@ def self_contained(tree: exp.Expression, dialect: str) -> exp.Expression:
                 order.append(name)
 
     visit(tree)
-    ctes = [
-        (name, fold_vocabulary_subqueries(inline_macros(views[name].copy(), vocab), vocab)) for name in order
-    ]
+    ctes = [(name, _view_body(dialect, name).copy()) for name in order]
     used = {t.name.lower() for node in [tree, *(body for _, body in ctes)] for t in node.find_all(exp.Table)}
     data = []
     for table in sorted(used & tables):
@@ -434,6 +439,15 @@ def self_contained(tree: exp.Expression, dialect: str) -> exp.Expression:
     tree = tree.copy()
     tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=new + own))
     return tree
+
+
+@functools.cache
+def _view_body(dialect: str, name: str) -> exp.Expression:
+    """A vocabulary view's body as `self_contained` writes it into a query (macros inlined,
+    constant subqueries folded): worked out once per target, not once per query reading it
+    (copy it before putting it into a tree)."""
+    vocab = vocabulary(dialect)
+    return fold_vocabulary_subqueries(inline_macros(dict(vocab.views)[name], vocab), vocab)
 
 
 def _value(v: Any) -> exp.Expression:

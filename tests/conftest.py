@@ -21,6 +21,9 @@ CORPUS = Path(
 )
 SAMPLE = REPO / "sample_data"
 
+# keeps `--dist loadgroup` grouping under pytest 9.2 (the Spark tests on one worker, one JVM)
+pytest_plugins = ["tests.xdist_groups"]
+
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:

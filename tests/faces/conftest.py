@@ -55,6 +55,21 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Any]:
+    """One headless Chromium for a test module (each test opens its own page): a launch costs
+    seconds, a page next to nothing. Module-scoped, so Playwright's loop is gone before the
+    notebooks and kaleido run theirs."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture(scope="session")
 def key_chain(chain_case: Path) -> Iterator[forensics.Case]:
     """The investigate tests' key-chaining intrusion (minted keys, a role session, a created

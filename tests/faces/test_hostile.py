@@ -20,8 +20,6 @@ import pytest
 import forensics
 from tests.investigate import chain
 
-from .conftest import CHROMIUM
-
 # each payload sets window.__pwned if any renderer lets it run
 UA = (
     'aws-cli/1.16.312 `<svg onload="window.__pwned=1"></svg>` ![i](http://127.0.0.1:9/i.png) '
@@ -66,18 +64,6 @@ def hostile_case(tmp_path_factory) -> Path:
     return root / "case.duckdb"
 
 
-def _browser():
-    if not CHROMIUM.is_file():
-        import os
-
-        if os.environ.get("FORENSICS_REQUIRE_CHROMIUM"):
-            pytest.fail("FORENSICS_REQUIRE_CHROMIUM is set but /usr/bin/chromium is missing")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright()
-
-
 def _inspect(page) -> dict:
     return page.evaluate(
         """(sel) => ({
@@ -95,21 +81,21 @@ def _story_markdown(case: Path) -> str:
     return done.stdout
 
 
-def test_markdown_story_renders_no_injected_element(hostile_case):
+def test_markdown_story_renders_no_injected_element(hostile_case, browser):
     from markdown_it import MarkdownIt  # markdown-it-py: the dev extra installs it
 
     md = _story_markdown(hostile_case)
     # the hostile values are in the story (else this test would prove nothing)
     assert "svg onload" in md and "HYPERLINK" in md and "c5.24xlarge" in md
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        page = browser.new_page()
+    page = browser.new_page()
+    try:
         page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
         page.set_content(f"<!doctype html><html><body>{html}</body></html>")
         page.wait_for_timeout(300)
         seen = _inspect(page)
-        browser.close()
+    finally:
+        page.close()
     assert seen["pwned"] is None
     assert seen["injected"] == []
     for shown in ('<svg onload="window.__pwned=1">', "![i](http://127.0.0.1:9/i.png)", "<img src=x"):
@@ -117,13 +103,12 @@ def test_markdown_story_renders_no_injected_element(hostile_case):
     assert "\x1b" not in md and "\x07" not in md  # and no terminal sequence when printed
 
 
-def test_html_report_runs_no_injected_script(hostile_case, tmp_path):
+def test_html_report_runs_no_injected_script(hostile_case, browser, tmp_path):
     out = tmp_path / "report.html"
     done = cli("report", "--case", str(hostile_case), "--access-key", chain.ALICE_KEY, "--out", str(out))
     assert done.returncode == 0, done.stderr
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        page = browser.new_page()
+    page = browser.new_page()
+    try:
         page.route(
             "**/*",
             lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
@@ -139,7 +124,8 @@ def test_html_report_runs_no_injected_script(hostile_case, tmp_path):
                 svgLinks: Array.from(document.querySelectorAll("svg a")).map(e => e.outerHTML.slice(0, 120)),
             })"""
         )
-        browser.close()
+    finally:
+        page.close()
     assert seen["pwned"] is None
     assert seen["injected"] == [] and seen["svgLinks"] == []
 

@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 
 from forensics.cli import app
 
-from .conftest import CHROMIUM_ARGS
-
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 # For each plot: its SVG layers, the drawn traces (SVG groups, heatmap images) and whether any
@@ -178,11 +176,7 @@ def test_the_appendix_lists_every_evidence_file_with_its_digest(page: Path, grou
         assert hashlib.sha256(path.read_bytes()).hexdigest() in text, path
 
 
-def test_every_figure_renders_in_headless_chromium_offline(
-    page: Path, chromium: Path, tmp_path: Path
-) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_every_figure_renders_in_headless_chromium_offline(page: Path, browser: Any, tmp_path: Path) -> None:
     errors: list[str] = []
     outside: list[str] = []
 
@@ -194,24 +188,22 @@ def test_every_figure_renders_in_headless_chromium_offline(
             outside.append(url)
             request_route.abort()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 900})
-            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.route("**/*", route)
-            tab.goto(page.as_uri(), wait_until="load")
-            tab.wait_for_function(
-                "() => [...document.querySelectorAll('.js-plotly-plot')]"
-                ".every(d => d._fullLayout && d.querySelector('svg.main-svg'))",
-                timeout=30_000,
-            )
-            rendered = tab.evaluate(RENDERED_JS)
-            shot = tmp_path / "report.png"
-            tab.screenshot(path=str(shot), full_page=True, timeout=60_000)
-        finally:
-            browser.close()
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.route("**/*", route)
+        tab.goto(page.as_uri(), wait_until="load")
+        tab.wait_for_function(
+            "() => [...document.querySelectorAll('.js-plotly-plot')]"
+            ".every(d => d._fullLayout && d.querySelector('svg.main-svg'))",
+            timeout=30_000,
+        )
+        rendered = tab.evaluate(RENDERED_JS)
+        shot = tmp_path / "report.png"
+        tab.screenshot(path=str(shot), full_page=True, timeout=60_000)
+    finally:
+        tab.close()
     assert [r["id"] for r in rendered] == [
         "fig-timeline",
         "fig-run-instances",
@@ -315,26 +307,21 @@ LAYOUT_JS = """
 
 
 @pytest.fixture(scope="module")
-def layouts(page: Path, chromium: Path) -> dict[int, dict[str, Any]]:
+def layouts(page: Path, browser: Any) -> dict[int, dict[str, Any]]:
     """The page laid out by Debian's Chromium at a desktop and a narrow width."""
-    from playwright.sync_api import sync_playwright
-
     out = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+    for width in (1400, 900):
+        tab = browser.new_page(viewport={"width": width, "height": 900})
         try:
-            for width in (1400, 900):
-                tab = browser.new_page(viewport={"width": width, "height": 900})
-                tab.goto(page.as_uri(), wait_until="load")
-                tab.wait_for_function(
-                    "() => [...document.querySelectorAll('.js-plotly-plot')]"
-                    ".every(d => d._fullLayout && d.querySelector('svg.main-svg'))",
-                    timeout=30_000,
-                )
-                out[width] = tab.evaluate(LAYOUT_JS)
-                tab.close()
+            tab.goto(page.as_uri(), wait_until="load")
+            tab.wait_for_function(
+                "() => [...document.querySelectorAll('.js-plotly-plot')]"
+                ".every(d => d._fullLayout && d.querySelector('svg.main-svg'))",
+                timeout=30_000,
+            )
+            out[width] = tab.evaluate(LAYOUT_JS)
         finally:
-            browser.close()
+            tab.close()
     return out
 
 

@@ -48,3 +48,18 @@ def test_translation_keeps_the_meaning(qid: str) -> None:
 def test_unknown_dialect_is_refused() -> None:
     with pytest.raises(TranslationError, match="unknown dialect"):
         translate("root_account_activity", "oracle")
+
+
+def test_translation_changes_neither_the_query_nor_the_shared_view_bodies() -> None:
+    """Macros are inlined in place on trees the translation owns and each view's body is worked
+    out once and shared: the caller's tree and the next query's statement must not see that."""
+    from forensics.dialects import inline_macros, parse, sql_for, vocabulary
+
+    tree = parse(QUERIES["launch_in_unused_region"].sql)
+    before = tree.sql(dialect="duckdb")
+    inlined = inline_macros(tree, vocabulary("trino")).sql(dialect="duckdb")
+    assert tree.sql(dialect="duckdb") == before and inlined != before
+    first = sql_for("access_key_new_address", "athena")
+    assert "key_first_use AS (" in first  # the view travels with the statement
+    sql_for("access_key_first_seen", "athena")  # another query reading the same views
+    assert sql_for("access_key_new_address", "athena") == first
