@@ -54,7 +54,8 @@ def sql(
             metavar="TABLE",
             help="Print instead the view that maps another tool's table onto the case's shape: "
             "cloudtrail_logs (AWS's Athena table for CloudTrail), vpc_flow_logs (AWS's for VPC flow logs), "
-            "cur (a legacy CUR in Parquet, the CUR Athena integration) "
+            "cur (a legacy CUR in Parquet, the CUR Athena integration), cur2 (a CUR 2.0 Data Export), "
+            "focus (a FOCUS Data Export with AWS columns) "
             "or aws_cloudtrail_log (Tailpipe's, duckdb).",
         ),
     ] = None,

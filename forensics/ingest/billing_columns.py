@@ -156,6 +156,18 @@ TARGETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "provider": ("TEXT", {"slash": (), "snake": (), "focus": ("ProviderName",)}),
 }
 FAMILY = {"cur_legacy_csv": "slash", "cur_legacy_parquet": "snake", "cur2": "snake", "focus": "focus"}
+# CUR 2.0 folds most product attributes into its `product` map: these targets read the map's keys
+# after the flattened columns (`product_region_code`, then product['region_code'], ...).
+MAP_CANDIDATES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "cur2": {
+        "region": (("product", "region_code"), ("product", "region")),
+        "instance_type": (("product", "instance_type"),),
+    },
+}
+# `provider` when the export does not name one (only FOCUS has ProviderName)
+DEFAULT_PROVIDER = "AWS"
+# a billing period written as text (the Data Exports' `BILLING_PERIOD=2026-11` partition)
+PERIOD_TEXT = r"\d{4}-\d{2}"
 
 # CUR usage-type prefixes (detections.md §9); us-east-1 is often unprefixed.
 REGION_PREFIXES = {
@@ -216,14 +228,30 @@ def region_from_usage_type(usage_type: str) -> str:
     )
 
 
-def _map_value(columns: dict[str, str], types: dict[str, str], col: str, key: str) -> str | None:
+def map_candidates(fmt: str, target: str, columns: dict[str, str]) -> list[tuple[str, str]]:
+    """(the file's spelling of the map column, key) for each map key `target` reads, in order."""
+    return [(columns[col], key) for col, key in MAP_CANDIDATES.get(fmt, {}).get(target, ()) if col in columns]
+
+
+def tag_column(fmt: str, columns: dict[str, str]) -> str | None:
+    """The file's column holding every resource tag as one map or JSON object (FOCUS `Tags`,
+    CUR 2.0 `resource_tags`), or None (legacy CUR: one `resourceTags/user:<key>` column each)."""
+    if fmt == "focus" and "tags" in columns:
+        return columns["tags"]
+    return columns.get("resource_tags")
+
+
+def _text(value: str) -> str:
+    """A value as the loader keeps text: trimmed, an empty cell NULL."""
+    return f"nullif(trim(TRY_CAST({value} AS VARCHAR)), '')"
+
+
+def _map_value(column: str, types: dict[str, str], key: str) -> str:
     """`product['region']` from a CUR 2.0 map column (MAP in Parquet, JSON text in CSV)."""
-    if col not in columns:
-        return None
-    ident = quote_ident(columns[col])
-    if types.get(col, "VARCHAR").upper().startswith("MAP"):
-        return f"TRY_CAST({ident}[{quote_literal(key)}] AS VARCHAR)"
-    return f"CASE WHEN json_valid({ident}) THEN json_extract_string({ident}, '$.{key}') END"
+    ident = quote_ident(column)
+    if types.get(column.lower(), "VARCHAR").upper().startswith("MAP"):
+        return _text(f"{ident}[{quote_literal(key)}]")
+    return _text(f"CASE WHEN json_valid({ident}) THEN json_extract_string({ident}, '$.{key}') END")
 
 
 def projection(fmt: str, columns: dict[str, str], types: dict[str, str]) -> tuple[str, str]:
@@ -233,11 +261,8 @@ def projection(fmt: str, columns: dict[str, str], types: dict[str, str]) -> tupl
     raw, typed, problems = [], [], []
     for target, (typ, candidates) in TARGETS.items():
         found = resolve(columns, candidates[family])
-        exprs = [f"nullif(trim(TRY_CAST({quote_ident(c)} AS VARCHAR)), '')" for c in found]
-        if target == "region" and fmt == "cur2":
-            exprs += [e for k in ("region_code", "region") if (e := _map_value(columns, types, "product", k))]
-        if target == "instance_type" and fmt == "cur2":
-            exprs += [e for e in [_map_value(columns, types, "product", "instance_type")] if e]
+        exprs = [_text(quote_ident(c)) for c in found]
+        exprs += [_map_value(col, types, key) for col, key in map_candidates(fmt, target, columns)]
         value = f"coalesce({', '.join(exprs)})" if exprs else "NULL::VARCHAR"
         raw.append(f"{value} AS r_{target}")
         label = found[0] if found else target
@@ -250,7 +275,7 @@ def projection(fmt: str, columns: dict[str, str], types: dict[str, str]) -> tupl
         elif typ == "PERIOD":
             typed.append(
                 f"coalesce(strftime(TRY_CAST(r_{target} AS TIMESTAMPTZ), '%Y-%m'), "
-                f"CASE WHEN regexp_full_match(r_{target}, '\\d{{4}}-\\d{{2}}') THEN r_{target} END, "
+                f"CASE WHEN regexp_full_match(r_{target}, '{PERIOD_TEXT}') THEN r_{target} END, "
                 f"strftime(TRY_CAST(r_usage_start AS TIMESTAMPTZ), '%Y-%m'))"
                 f" AS {target}"
             )
@@ -261,7 +286,7 @@ def projection(fmt: str, columns: dict[str, str], types: dict[str, str]) -> tupl
                 f"coalesce(r_instance_type, {instance_type_from_usage_type('r_usage_type')}) AS instance_type"
             )
         elif target == "provider":
-            typed.append("coalesce(r_provider, 'AWS') AS provider")
+            typed.append(f"coalesce(r_provider, {quote_literal(DEFAULT_PROVIDER)}) AS provider")
         else:
             typed.append(f"r_{target} AS {target}")
     raw.append(f"{_tags(fmt, columns, types)} AS r_tags")
@@ -280,12 +305,10 @@ def _bad(target: str, label: str, typ: str, what: str) -> str:
 
 def _tags(fmt: str, columns: dict[str, str], types: dict[str, str]) -> str:
     """Resource tags as one JSON object, whichever way the format spells them."""
-    if fmt == "focus" and "tags" in columns:
-        ident = quote_ident(columns["tags"])
-        return f"CASE WHEN json_valid({ident}) THEN {ident}::JSON END"
-    if "resource_tags" in columns:
-        ident = quote_ident(columns["resource_tags"])
-        if types.get("resource_tags", "").upper().startswith("MAP"):
+    column = tag_column(fmt, columns)
+    if column:
+        ident = quote_ident(column)
+        if types.get(column.lower(), "").upper().startswith("MAP"):
             return f"to_json({ident})"
         return f"CASE WHEN json_valid({ident}) THEN {ident}::JSON END"
     prefixes = ("resourcetags/", "resource_tags_")

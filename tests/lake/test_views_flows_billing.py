@@ -2,7 +2,8 @@
 Parquet (`cur`): a table with AWS's documented column names and types, built from the evidence
 files the loader read (the sample incident and every query fixture), through the view gives the
 loader's rows, column by column; the same on Spark (the table as AWS's Parquet form); and each
-view parses under Athena, Trino and Spark, self-contained."""
+view parses under Athena, Trino and Spark, self-contained (the views onto the Data Exports'
+tables, `cur2` and `focus`, too: their rows are tested in test_views_data_exports.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from forensics.engines.compare import differences
 from forensics.ingest.tabular import quote_ident, quote_literal
 from forensics.lake.views import view_select, view_sql
 from forensics.lake.views.tables import ATHENA_TO_DUCKDB, ATHENA_TO_SPARK, CUR_LEGACY, VPC_FLOW_LOGS
+
+from .view_checks import duckdb_view_rows, spark_view_rows
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -135,39 +138,22 @@ def test_duckdb_flow_table_through_the_view_gives_the_loaders_rows(
     columns, expected = flow_rows
     with forensics.Case(lake_case, read_only=True) as case:
         con = case.con
-        con.execute(f"CREATE TEMP TABLE vpc_flow_logs AS SELECT * FROM read_parquet('{flow_logs_parquet}')")
-        assert [(r[0], r[1]) for r in con.execute("DESCRIBE vpc_flow_logs").fetchall()] == [
-            (c, ATHENA_TO_DUCKDB[t]) for c, _, t in VPC_FLOW_LOGS
-        ]
-        con.execute(view_sql("vpc_flow_logs", "duckdb", name="flows_view"))
-        shape = "SELECT column_name, column_type FROM (DESCRIBE {})"
-        assert (
-            con.execute(shape.format("flows_view")).fetchall()
-            == con.execute(shape.format("vpc_flows")).fetchall()
-        )
-        got = con.sql(f"SELECT {', '.join(_flow_compared(columns))} FROM flows_view").pl().to_dicts()
+        compared = _flow_compared(columns)
+        got = duckdb_view_rows(con, "vpc_flow_logs", flow_logs_parquet, VPC_FLOW_LOGS, compared)
         assert differences(expected, got) == []
         # some rows carry what the view must derive: '-' as NULL, a start time, a flag
         assert any(r["tcp_flags"] is None for r in got) and all(r["start_time"] for r in got)
         nulls = " AND ".join(f"{c} IS NULL" for c in sorted(FLOW_NOT_SUPPLIED))
         assert con.execute(
-            f"SELECT count(*) FROM flows_view WHERE NOT ({nulls}) OR NOT list_has_all(record_flags, $f)",
+            f"SELECT count(*) FROM vpc_flows_view WHERE NOT ({nulls}) OR NOT list_has_all(record_flags, $f)",
             {"f": FLOW_FLAGS},
         ).fetchone() == (0,)
 
 
 def test_spark_flow_table_through_the_view_gives_the_loaders_rows(spark, flow_rows, flow_logs_parquet):
-    from forensics.engines.spark import _python
-
     columns, expected = flow_rows
-    session = spark.newSession()
-    ddl = ", ".join(f"`{c}` {ATHENA_TO_SPARK[t]}" for c, _, t in VPC_FLOW_LOGS)
-    session.read.schema(ddl).parquet(str(flow_logs_parquet)).createOrReplaceTempView("vpc_flow_logs")
-    view = session.sql(view_select("vpc_flow_logs", "spark"))
-    assert view.columns == columns
-    got = [
-        _python(r.asDict(recursive=True)) for r in view.selectExpr(*_flow_compared(columns, True)).collect()
-    ]
+    compared = _flow_compared(columns, True)
+    got = spark_view_rows(spark, "vpc_flow_logs", flow_logs_parquet, VPC_FLOW_LOGS, columns, compared)
     assert differences(expected, got) == []
 
 
@@ -183,18 +169,21 @@ def cur_files(lake_case: Path) -> list[str]:
 
 def _cur_table_sql(files: list[str]) -> str:
     """SELECT building AWS's CUR table rows from the report's CSV files: the Parquet column names,
-    times as UTC timestamps, amounts as doubles."""
+    times as UTC timestamps, amounts as doubles; a column no file has is NULL (the view is
+    pointed at a table that has it: the header of cur.sql)."""
+    listed = "[" + ", ".join(quote_literal(f) for f in files) + "]"
+    reader = (
+        f"read_csv({listed}, header = true, all_varchar = true, union_by_name = true, delim = ',', "
+        "quote = '\"', escape = '\"')"
+    )
+    present = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
     cols = []
     for column, header, typ in CUR_LEGACY:
-        value = f"nullif({quote_ident(header)}, '')"
+        value = f"nullif({quote_ident(header)}, '')" if header in present else "NULL"
         if typ == "timestamp":
             value = f"timezone('UTC', TRY_CAST({value} AS TIMESTAMPTZ))"
         cols.append(f"CAST({value} AS {ATHENA_TO_DUCKDB[typ]}) AS {quote_ident(column)}")
-    listed = "[" + ", ".join(quote_literal(f) for f in files) + "]"
-    return (
-        f"SELECT {', '.join(cols)} FROM read_csv({listed}, header = true, all_varchar = true, "
-        "union_by_name = true, delim = ',', quote = '\"', escape = '\"')"
-    )
+    return f"SELECT {', '.join(cols)} FROM {reader}"
 
 
 @pytest.fixture(scope="module")
@@ -226,14 +215,7 @@ def test_duckdb_cur_table_through_the_view_gives_the_loaders_rows(lake_case: Pat
     compared = [c for c in columns if c not in BILLING_NOT_SUPPLIED]
     with forensics.Case(lake_case, read_only=True) as case:
         con = case.con
-        con.execute(f"CREATE TEMP TABLE cur AS SELECT * FROM read_parquet('{cur_parquet}')")
-        con.execute(view_sql("cur", "duckdb", name="billing_view"))
-        shape = "SELECT column_name, column_type FROM (DESCRIBE {})"
-        assert (
-            con.execute(shape.format("billing_view")).fetchall()
-            == con.execute(shape.format("billing")).fetchall()
-        )
-        got = con.sql(f"SELECT {', '.join(compared)} FROM billing_view").pl().to_dicts()
+        got = duckdb_view_rows(con, "cur", cur_parquet, CUR_LEGACY, compared)
         assert differences(expected, got) == []
         # the derivations were exercised: a region from a usage-type prefix, an instance type
         assert {r["region"] for r in got} >= {"ap-northeast-1"} and any(r["instance_type"] for r in got)
@@ -245,23 +227,13 @@ def test_duckdb_cur_table_through_the_view_gives_the_loaders_rows(lake_case: Pat
 
 
 def test_spark_cur_table_through_the_view_gives_the_loaders_rows(spark, billing_rows, cur_parquet):
-    from pyspark.sql import functions as F
-
-    from forensics.engines.spark import _python
-
     columns, expected = billing_rows
     compared = [c for c in columns if c not in BILLING_NOT_SUPPLIED]
-    session = spark.newSession()
-    raw = session.read.parquet(str(cur_parquet))
-    table = raw.select(*[F.col(c).cast(ATHENA_TO_SPARK[t]).alias(c) for c, _, t in CUR_LEGACY])
-    table.createOrReplaceTempView("cur")
-    view = session.sql(view_select("cur", "spark"))
-    assert view.columns == columns
-    got = [_python(r.asDict(recursive=True)) for r in view.select(*compared).collect()]
+    got = spark_view_rows(spark, "cur", cur_parquet, CUR_LEGACY, columns, compared)
     assert differences(expected, got) == []
 
 
-@pytest.mark.parametrize("source", ["vpc_flow_logs", "cur"])
+@pytest.mark.parametrize("source", ["vpc_flow_logs", "cur", "cur2", "focus"])
 @pytest.mark.parametrize("dialect", ["athena", "trino", "spark"])
 def test_the_views_parse_in_each_target(source: str, dialect: str) -> None:
     text = view_sql(source, dialect)
@@ -269,7 +241,7 @@ def test_the_views_parse_in_each_target(source: str, dialect: str) -> None:
     assert isinstance(stmt, sqlglot.exp.Create)
     assert {t.name for t in stmt.expression.find_all(sqlglot.exp.Table)} == {source}
     assert "view_" not in text.lower()  # every helper inlined
-    if dialect in ("athena", "trino") and source == "cur":
+    if dialect in ("athena", "trino") and source in ("cur", "cur2", "focus"):
         # Trino's regexp_extract gives NULL where DuckDB's gives '': no comparison with ''
         assert "map" not in text.lower().replace("map_", "") and "<> ''" not in text
 

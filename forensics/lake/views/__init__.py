@@ -6,6 +6,10 @@ and Trino, the vocabulary's macros and the helpers of `common.sql` inlined.
 Each view reads one relation named as the source tool names its table and yields one of the
 case's tables with the case's columns, in the case's order. Columns the source cannot supply are
 NULL and named in `record_flags` (never invented).
+
+The views onto billing tables (`cur`, `cur2`, `focus`) are not written by hand: their `.sql`
+file holds the header and the FROM, and the select list (`{billing_columns}`) is generated from
+the loader's one mapping for the documented table's columns (`billing.py`, `tables.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlglot import exp
 
 from ... import dialects
 from ...dialects import TranslationError, Vocabulary
+from . import billing, tables
 
 # The helpers' bodies in the other engines' words (parsed in that engine's dialect).
 _TRINO = {
@@ -26,9 +31,16 @@ _TRINO = {
     "view_iso_time": "try(from_iso8601_timestamp(t))",
     "view_json": "nullif(t, 'null')",
     "view_utc": "with_timezone(CAST(t AS TIMESTAMP), 'UTC')",
+    "view_map_value": "element_at(m, k)",
+    "view_map_text": "json_format(CAST(m AS JSON))",
 }
 OVERRIDES: dict[str, dict[str, str]] = {
-    "spark": {"view_json": "nullif(t, 'null')", "view_utc": "CAST(t AS TIMESTAMP)"},
+    "spark": {
+        "view_json": "nullif(t, 'null')",
+        "view_utc": "CAST(t AS TIMESTAMP)",
+        "view_map_value": "try_element_at(m, k)",
+        "view_map_text": "to_json(m)",
+    },
     "trino": _TRINO,
     "athena": _TRINO,
 }
@@ -43,6 +55,8 @@ class View:
     file: str
     dialects: tuple[str, ...]
     about: str
+    # a billing view: the export's format (billing_columns.FAMILY) and the table's columns
+    billing: tuple[str, list[tuple[str, str, str]]] | None = None
 
 
 VIEWS: dict[str, View] = {
@@ -68,6 +82,23 @@ VIEWS: dict[str, View] = {
             "cur.sql",
             dialects.DIALECTS,
             "AWS's Athena table for a legacy Cost and Usage Report in Parquet (the CUR Athena integration)",
+            ("cur_legacy_parquet", tables.CUR_LEGACY),
+        ),
+        View(
+            "cur2",
+            "billing",
+            "cur2.sql",
+            dialects.DIALECTS,
+            "the Athena table over a CUR 2.0 Data Export in Parquet (COST_AND_USAGE_REPORT)",
+            ("cur2", tables.CUR2),
+        ),
+        View(
+            "focus",
+            "billing",
+            "focus.sql",
+            dialects.DIALECTS,
+            "the Athena table over a FOCUS 1.0/1.2 Data Export with AWS columns in Parquet",
+            ("focus", tables.FOCUS_AWS),
         ),
         View(
             "aws_cloudtrail_log",
@@ -128,8 +159,16 @@ def get_view(source: str) -> View:
         raise TranslationError(f"no view onto {source!r}; choose one of {', '.join(sorted(VIEWS))}") from None
 
 
+def view_text(view: View) -> str:
+    """The view's DuckDB text, a billing view's select list generated (billing.select_list)."""
+    text = _read(view.file)
+    if view.billing:
+        text = text.replace("{billing_columns}", billing.select_list(*view.billing))
+    return text
+
+
 def _select_tree(view: View) -> exp.Expression:
-    [stmt] = [s for s in sqlglot.parse(_read(view.file), read="duckdb") if isinstance(s, exp.Create)]
+    [stmt] = [s for s in sqlglot.parse(view_text(view), read="duckdb") if isinstance(s, exp.Create)]
     return stmt.expression
 
 

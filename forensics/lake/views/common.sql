@@ -31,3 +31,11 @@ CREATE OR REPLACE TEMP MACRO view_dash(x) AS nullif(x, '-');
 -- the case's TIMESTAMPTZ. Spark: its session time zone is UTC (forensics.engines.spark);
 -- Athena/Trino: with_timezone.
 CREATE OR REPLACE TEMP MACRO view_utc(t) AS timezone('UTC', CAST(t AS TIMESTAMP));
+
+-- A map's value for a key, NULL when the key is absent (CUR 2.0's `product['region_code']`).
+-- Trino: element_at (a subscript fails on a missing key); Spark: try_element_at.
+CREATE OR REPLACE TEMP MACRO view_map_value(m, k) AS m[k];
+
+-- A map (CUR 2.0's resource_tags, FOCUS's Tags) as JSON object text, as the loader keeps tags.
+-- Spark: to_json; Athena/Trino: json_format of the map cast to JSON.
+CREATE OR REPLACE TEMP MACRO view_map_text(m) AS CAST(to_json(m) AS VARCHAR);

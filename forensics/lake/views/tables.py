@@ -5,7 +5,9 @@ key for each column, so a table of exactly that shape can be built from evidence
 `forensics lake build`.
 
 A field is `(column, key, type)`: `type` is "string", "boolean", "timestamp", "json", a list of
-fields (a struct), `("array", fields)` or `("map", "string", "string")`.
+fields (a struct), `("array", fields)` or `("map", "string", "string")`. The flat tables (VPC flow
+logs, the billing exports: legacy CUR, CUR 2.0 and FOCUS Data Exports) give `(column, the
+source's own name for it, Athena type)`, the type one of ATHENA_TO_DUCKDB's keys.
 """
 
 from __future__ import annotations
@@ -378,11 +380,123 @@ CUR_LEGACY: list[tuple[str, str, str]] = [
         ("lineItem/LineItemDescription", "string"),
         ("product/instanceType", "string"),
         ("product/region", "string"),
+        ("product/regionCode", "string"),
         ("product/servicecode", "string"),
     )
 ]
 
+# CUR 2.0, AWS Data Exports' standard table `COST_AND_USAGE_REPORT` (docs.aws.amazon.com/cur/latest/
+# userguide/table-dictionary-cur2.html) in Parquet, as the Glue table of AWS's Cloud Intelligence
+# Dashboards data-exports stack declares it (`cid_data_export.cur2`, data-exports-aggregation.yaml):
+# a fixed snake_case schema, the column name the same in the export and in Athena; `product`,
+# `resource_tags`, `cost_category` maps of strings, `discount` a map of doubles; the export's
+# `BILLING_PERIOD=YYYY-MM` folder the partition `billing_period` (string). The export has more
+# columns (reservation_*, savings_plan_*, split_line_item_*, pricing_*): listed here are the
+# identity, time, account, line-item, product and tag columns, which hold every billing candidate.
+CUR2: list[tuple[str, str, str]] = [
+    (c, c, t)
+    for c, t in (
+        ("bill_billing_period_end_date", "timestamp"),
+        ("bill_billing_period_start_date", "timestamp"),
+        ("bill_payer_account_id", "string"),
+        ("bill_payer_account_name", "string"),
+        ("cost_category", "map<string,string>"),
+        ("discount", "map<string,double>"),
+        ("identity_line_item_id", "string"),
+        ("identity_time_interval", "string"),
+        ("line_item_availability_zone", "string"),
+        ("line_item_currency_code", "string"),
+        ("line_item_iam_principal", "string"),
+        ("line_item_line_item_description", "string"),
+        ("line_item_line_item_type", "string"),
+        ("line_item_net_unblended_cost", "double"),
+        ("line_item_operation", "string"),
+        ("line_item_product_code", "string"),
+        ("line_item_resource_id", "string"),
+        ("line_item_unblended_cost", "double"),
+        ("line_item_usage_account_id", "string"),
+        ("line_item_usage_account_name", "string"),
+        ("line_item_usage_amount", "double"),
+        ("line_item_usage_end_date", "timestamp"),
+        ("line_item_usage_start_date", "timestamp"),
+        ("line_item_usage_type", "string"),
+        ("line_item_user_identifier", "string"),
+        ("pricing_public_on_demand_cost", "double"),
+        ("product", "map<string,string>"),
+        ("product_from_location", "string"),
+        ("product_instance_family", "string"),
+        ("product_instance_type", "string"),
+        ("product_location", "string"),
+        ("product_product_family", "string"),
+        ("product_region_code", "string"),
+        ("product_servicecode", "string"),
+        ("product_to_location", "string"),
+        ("product_usagetype", "string"),
+        ("resource_tags", "map<string,string>"),
+        ("billing_period", "string"),  # the partition
+    )
+]
+
+# FOCUS 1.0 with AWS columns (Data Exports table `FOCUS_1_0_AWS`; `FOCUS_1_2_AWS` keeps these
+# names and adds columns) in Parquet, as the same stack's Glue table `cid_data_export.focus`
+# declares it: the export's PascalCase names lower-cased (Glue and Athena fold case), costs and
+# quantities `double`, periods `timestamp` (UTC), `Tags` a map of strings; the AWS extras `x_*`.
+# A field is (Athena column, the export's column name, Athena type).
+FOCUS_AWS: list[tuple[str, str, str]] = [
+    (name.lower(), name, t)
+    for name, t in (
+        ("AvailabilityZone", "string"),
+        ("BilledCost", "double"),
+        ("BillingAccountId", "string"),
+        ("BillingAccountName", "string"),
+        ("BillingCurrency", "string"),
+        ("BillingPeriodEnd", "timestamp"),
+        ("BillingPeriodStart", "timestamp"),
+        ("ChargeCategory", "string"),
+        ("ChargeClass", "string"),
+        ("ChargeDescription", "string"),
+        ("ChargeFrequency", "string"),
+        ("ChargePeriodEnd", "timestamp"),
+        ("ChargePeriodStart", "timestamp"),
+        ("CommitmentDiscountCategory", "string"),
+        ("CommitmentDiscountId", "string"),
+        ("CommitmentDiscountName", "string"),
+        ("CommitmentDiscountType", "string"),
+        ("CommitmentDiscountStatus", "string"),
+        ("ConsumedQuantity", "double"),
+        ("ConsumedUnit", "string"),
+        ("ContractedCost", "double"),
+        ("ContractedUnitPrice", "double"),
+        ("EffectiveCost", "double"),
+        ("InvoiceIssuerName", "string"),
+        ("ListCost", "double"),
+        ("ListUnitPrice", "double"),
+        ("PricingCategory", "string"),
+        ("PricingQuantity", "double"),
+        ("PricingUnit", "string"),
+        ("ProviderName", "string"),
+        ("PublisherName", "string"),
+        ("RegionId", "string"),
+        ("RegionName", "string"),
+        ("ResourceId", "string"),
+        ("ResourceName", "string"),
+        ("ResourceType", "string"),
+        ("ServiceCategory", "string"),
+        ("ServiceName", "string"),
+        ("SkuId", "string"),
+        ("SkuPriceId", "string"),
+        ("SubAccountId", "string"),
+        ("SubAccountName", "string"),
+        ("Tags", "map<string,string>"),
+        ("x_Operation", "string"),
+        ("x_ServiceCode", "string"),
+        ("x_UsageType", "string"),
+    )
+]
+
 ATHENA_TO_DUCKDB = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
-                    "timestamp": "TIMESTAMP"}  # fmt: skip
+                    "timestamp": "TIMESTAMP", "map<string,string>": "MAP(VARCHAR, VARCHAR)",
+                    "map<string,double>": "MAP(VARCHAR, DOUBLE)"}  # fmt: skip
 ATHENA_TO_SPARK = {"string": "STRING", "int": "INT", "bigint": "BIGINT", "double": "DOUBLE",
-                   "timestamp": "TIMESTAMP"}  # fmt: skip
+                   "timestamp": "TIMESTAMP", "map<string,string>": "MAP<STRING, STRING>",
+                   "map<string,double>": "MAP<STRING, DOUBLE>"}  # fmt: skip
