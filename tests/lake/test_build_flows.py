@@ -46,9 +46,21 @@ def evidence(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     documentation's examples, Elastic's samples (custom formats given their header, a headerless
     v2 file, JSON-wrapped records, a header before every record), a Parquet delivery in the Hive
     layout, and bad files: a gzip cut short, a file that is not gzip, lines of a wrong field
-    count or a bad value, custom-format lines without a header, and a copy of a sample file."""
+    count or a bad value, custom-format lines without a header, and a copy of another file."""
     root = tmp_path_factory.mktemp("flows") / "evidence"
-    shutil.copytree(REPO / "sample_data" / "evidence" / SAMPLE / "vpcflowlogs", root / SAMPLE / "vpcflowlogs")
+    # the sample's 444 flow files as one file per format (the same records; each Spark file costs
+    # seconds on a busy 2-core machine), and one of them cut short below
+    sample = sorted((REPO / "sample_data" / "evidence" / SAMPLE / "vpcflowlogs").rglob("*.log.gz"))
+    merged: dict[str, list[str]] = {}
+    for f in sample:
+        header, *lines = gzip.decompress(f.read_bytes()).decode().splitlines()
+        merged.setdefault(header, []).extend(lines)
+    day = root / SAMPLE / "vpcflowlogs/us-west-2/2026/11/16"
+    for i, (header, lines) in enumerate(sorted(merged.items())):
+        _gz(
+            day / f"047391826504_vpcflowlogs_us-west-2_merged{i}.log.gz",
+            "\n".join([header, *lines, ""]).encode(),
+        )
     trail = sorted((REPO / "sample_data" / "evidence" / SAMPLE / "CloudTrail").rglob("*.json.gz"))[:3]
     for f in trail:
         dest = root / f.relative_to(REPO / "sample_data" / "evidence")
@@ -68,12 +80,11 @@ def evidence(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("test-extra-samples.log", "test-with-message-field.log", "test-tcp-flag-sequence.log"):
         elastic.mkdir(parents=True, exist_ok=True)
         shutil.copy(corpus / ELASTIC / name, elastic / name)  # uncompressed text
-    sample_files = sorted((root / SAMPLE / "vpcflowlogs").rglob("*.log.gz"))
-    whole = sample_files[0].read_bytes()
+    whole = sample[0].read_bytes()
     (root / BAD).mkdir(parents=True)
     (root / BAD / "cut.log.gz").write_bytes(gzip.compress(gzip.decompress(whole))[: len(whole) // 2])
     (root / BAD / "notgzip.log.gz").write_bytes(b"this is not gzip")
-    shutil.copy(sample_files[1], root / BAD / "copy.log.gz")
+    shutil.copy(sorted(docs.iterdir())[0], root / BAD / "copy.log.gz")  # the same bytes again
     _gz(
         root / BAD / "badlines.log.gz",
         "\n".join(
@@ -159,7 +170,7 @@ def test_the_lake_holds_exactly_the_loaders_flows(con) -> None:
         ).fetchall()
         assert extra == [], f"in {a} and not in {b}: {extra[:3]}"
     sample = "SELECT count(*) FROM lake.vpc_flows WHERE source_file LIKE '%/047391826504/vpcflowlogs/%'"
-    assert con.execute(sample).fetchone()[0] == 9244  # the sample incident's flows (its copy skipped)
+    assert con.execute(sample).fetchone()[0] == 9244  # the sample incident's flows
     per_account = dict(con.execute("SELECT account_id, count(*) FROM lake.vpc_flows GROUP BY 1").fetchall())
     assert per_account["444455556666"] == 2  # Parquet: the account from the Hive path
     # what AWS's Athena table has no column for, from the file: ECS fields, reject-reason, extra
@@ -200,7 +211,7 @@ def test_sources_match_the_loaders_and_counts_reconcile(built, con) -> None:
     )
     ours = sorted(con.execute(f"SELECT {cols} FROM lake.sources {flows}").fetchall())
     theirs = sorted(con.execute(f"SELECT {cols} FROM c.sources {flows}").fetchall())
-    assert len(ours) > 460 and all(sha for _, sha, *_ in ours)
+    assert len(ours) > 20 and all(sha for _, sha, *_ in ours)
     assert ours == theirs
     copy = next(r for r in ours if r[0].endswith("/copy.log.gz"))
     assert copy[2] == "skipped-already-loaded"
