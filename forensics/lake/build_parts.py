@@ -168,8 +168,9 @@ def source_row(
         status, detail = "partial", problem
         report.bad_files[path] = problem
         on_problem(f"{path}: {problem}")
-    elif rejected:
-        status, detail = "partial", f"{rejected} record(s) rejected (see rejects)"
+    elif rejected:  # as the loader settles a file: rejected when nothing of it stays
+        status = "partial" if loaded or dupes else "rejected"
+        detail = f"{rejected} record(s) rejected (see rejects)"
     else:
         status, detail = "loaded", (f"{dupes} duplicate(s) in cloudtrail_copies" if dupes else None)
     report.read += read
