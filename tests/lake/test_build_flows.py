@@ -192,6 +192,8 @@ def test_bad_lines_are_rejected_with_the_loaders_reasons(con) -> None:
     rejects = (
         "SELECT source_file, position, reason FROM {}.rejects WHERE source_file LIKE '%vpcflowlogs%' "
         "AND source_file NOT LIKE '%/noheader.log.gz' AND {}"
+        # a file with no line at all (not gzip) is in the build's sources alone, as CloudTrail's
+        " AND source_file NOT LIKE '%/notgzip.log.gz'"
     )
     ours = sorted(con.execute(rejects.format("lake", CUT)).fetchall())
     theirs = sorted(con.execute(rejects.format("c", CUT)).fetchall())
@@ -216,7 +218,7 @@ def test_sources_match_the_loaders_and_counts_reconcile(built, con) -> None:
     )
     ours = sorted(con.execute(f"SELECT {cols} FROM lake.sources {flows}").fetchall())
     theirs = sorted(con.execute(f"SELECT {cols} FROM c.sources {flows}").fetchall())
-    assert len(ours) > 20 and all(sha for _, sha, *_ in ours)
+    assert len(ours) >= 20 and all(sha for _, sha, *_ in ours)
     assert ours == theirs
     copy = next(r for r in ours if r[0].endswith("/copy.log.gz"))
     assert copy[2] == "skipped-already-loaded"
