@@ -182,8 +182,8 @@ def lake_build(
         typer.Option(
             "--from",
             metavar="S3URI|DIR",
-            help="The trail's raw files: a folder holding AWSLogs/(<org-id>/)<account>/CloudTrail/..., "
-            "or s3:// when Spark has the hadoop-aws jars.",
+            help="The raw evidence: a folder holding AWSLogs/(<org-id>/)<account>/CloudTrail/... and/or "
+            ".../vpcflowlogs/..., or s3:// when Spark has the hadoop-aws jars.",
         ),
     ],
     to: Annotated[Path, typer.Option("--to", metavar="LAKE", help="A new or empty folder for the lake.")],
@@ -204,8 +204,9 @@ def lake_build(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
-    """Read raw CloudTrail trail files with Spark into the lake `forensics export` writes (same
-    tables, columns, types and partitions), for `hunt --engine spark --lake` and `pull --lake`."""
+    """Read raw CloudTrail trail files and VPC flow logs with Spark into the lake `forensics export`
+    writes (same tables, columns, types and partitions), for `hunt --engine spark --lake` and
+    `pull --lake`. Billing is not read: load it into a case and export it."""
     from ..cli import choose_format, emit_json
 
     fmt = choose_format(fmt, ("table", "json"))

@@ -56,7 +56,7 @@ _COLS = ", ".join(COLUMNS)
 _POSITION = "coalesce(s.source_position, 'line ' || (s.line_no - f.first + 1 + s._base))"
 # a record without region or account takes them from its S3 delivery path, which AWS defines:
 # AWSLogs/<account>/vpcflowlogs/<region>/... or AWSLogs/aws-account-id=<a>/.../aws-region=<r>/...
-_FROM_PATH = {
+FROM_PATH = {
     "region": "coalesce(s.region, nullif(regexp_extract(s.source_file, "
     "'/vpcflowlogs/([a-z]{2}(-gov)?-[a-z]+-[0-9])/', 1), ''), "
     "nullif(regexp_extract(s.source_file, '/aws-region=([a-z]{2}(-gov)?-[a-z]+-[0-9])/', 1), ''))",
@@ -65,11 +65,11 @@ _FROM_PATH = {
     "nullif(regexp_extract(s.source_file, '/aws-account-id=([0-9]{12})/', 1), ''))",
     "source_position": _POSITION,
 }
-_INSERTED = ", ".join(_FROM_PATH.get(c, f"s.{c}") for c in COLUMNS)
+_INSERTED = ", ".join(FROM_PATH.get(c, f"s.{c}") for c in COLUMNS)
 # record_flags over the inserted row's own columns
 _FLAGGED = (
     f"SELECT *, {FLOW_FLAGS_SQL} AS record_flags FROM (SELECT "
-    + ", ".join(f"{_FROM_PATH.get(c, f's.{c}')} AS {c}" for c in COLUMNS)
+    + ", ".join(f"{FROM_PATH.get(c, f's.{c}')} AS {c}" for c in COLUMNS)
     + " FROM vf_stage s"
 )
 

@@ -59,11 +59,22 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
 KNOWN = tuple(name for name, _, _ in FIELDS)
 DEFAULT_V2 = KNOWN[:14]  # version account-id ... log-status: the default format
 # Fields of Transit Gateway flow logs and other formats: kept in `extra`, never dropped.
-_LATEST = 4102444800  # 2100-01-01: epoch seconds beyond this are not flow times
+LATEST_EPOCH = 4102444800  # 2100-01-01: epoch seconds beyond this are not flow times
+
+# Why a line is rejected (also the reasons of `forensics lake build`, forensics/lake/flows.py).
+NO_MESSAGE = 'JSON line without a "message" string holding the flow record'
+NO_HEADER_HEAD = "no header line names the fields and the record has "
+NO_HEADER_TAIL = (
+    " fields; a headerless flow log must be the default v2 format (14 fields, "
+    "optionally after an export timestamp): put the flow log's format line "
+    '(its LogFormat, e.g. "version account-id interface-id ...") first'
+)
+NOT_INTEGER = " is not an integer"
+NOT_EPOCH = " is not epoch seconds"
 
 _KNOWN_SQL = "[" + ", ".join(f"'{n}'" for n in KNOWN) + "]"
 _DEFAULT_SQL = "[" + ", ".join(f"'{n}'" for n in DEFAULT_V2) + "]"
-_EXPORT_TS = r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?|\d{10}(\d{3})?)"
+EXPORT_TS = r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?|\d{10}(\d{3})?)"
 
 
 def _positions(fields_sql: str) -> str:
@@ -76,7 +87,7 @@ def epoch_time(raw: str) -> str:
     """A flow's `start`/`end` (Unix seconds, text or a number) as a time; NULL when it is not one
     or lies beyond 2100 (also the view onto AWS's `vpc_flow_logs` table, forensics/lake/views)."""
     n = f"TRY_CAST({raw} AS BIGINT)"
-    return f"CASE WHEN {n} BETWEEN 0 AND {_LATEST} THEN to_timestamp({n}) END"
+    return f"CASE WHEN {n} BETWEEN 0 AND {LATEST_EPOCH} THEN to_timestamp({n}) END"
 
 
 def _typed(col: str, typ: str, raw: str) -> str:
@@ -88,8 +99,8 @@ def _typed(col: str, typ: str, raw: str) -> str:
 
 
 def _type_problem(name: str, typ: str, raw: str, typed: str) -> str:
-    what = "epoch seconds" if typ == "EPOCH" else "an integer"
-    return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN '{name} ' || {raw} || ' is not {what}' END"
+    what = NOT_EPOCH if typ == "EPOCH" else NOT_INTEGER
+    return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN '{name} ' || {raw} || '{what}' END"
 
 
 COLUMNS = tuple(col for _, col, _ in FIELDS) + ("extra", "source_file", "source_position")
@@ -150,7 +161,7 @@ WITH data AS (
     SELECT d.source_file, d.line_no, d.line, d.msg, d.tok, h.header_line, h.fields, h.p,
            h.has_unknown,
            h.fields IS NULL AND len(d.tok) = 15
-             AND regexp_full_match(d.tok[1], '{_EXPORT_TS}') AS exported
+             AND regexp_full_match(d.tok[1], '{EXPORT_TS}') AS exported
     FROM (SELECT * FROM vf_lines WHERE NOT is_header) d
     ASOF LEFT JOIN vf_headers h ON d.source_file = h.source_file AND d.line_no > h.header_line
 ),
@@ -179,12 +190,9 @@ SELECT
     NULL::INTEGER AS _base,
     line AS line_text,
     CASE
-        WHEN msg IS NULL THEN 'JSON line without a "message" string holding the flow record'
+        WHEN msg IS NULL THEN {quote_literal(NO_MESSAGE)}
         WHEN fields IS NULL THEN
-            'no header line names the fields and the record has ' || len(tok)
-            || ' fields; a headerless flow log must be the default v2 format (14 fields, '
-            || 'optionally after an export timestamp): put the flow log''s format line '
-            || '(its LogFormat, e.g. "version account-id interface-id ...") first'
+            {quote_literal(NO_HEADER_HEAD)} || len(tok) || {quote_literal(NO_HEADER_TAIL)}
         WHEN len(vals) <> len(fields) THEN
             'record has ' || len(vals) || ' fields where the header on line '
             || header_line || ' names ' || len(fields)
@@ -212,10 +220,9 @@ def fast_stage_sql(fields: tuple[str, ...], has_header: bool, compression: str) 
             exprs.append(f"NULL AS {col}")
         elif typ == "EPOCH":
             v = quote_ident(name)
-            exprs.append(f"CASE WHEN {v} BETWEEN 0 AND {_LATEST} THEN to_timestamp({v}) END AS {col}")
+            exprs.append(f"CASE WHEN {v} BETWEEN 0 AND {LATEST_EPOCH} THEN to_timestamp({v}) END AS {col}")
             problems.append(
-                f"CASE WHEN {v} NOT BETWEEN 0 AND {_LATEST} "
-                f"THEN '{name} ' || {v} || ' is not epoch seconds' END"
+                f"CASE WHEN {v} NOT BETWEEN 0 AND {LATEST_EPOCH} THEN '{name} ' || {v} || '{NOT_EPOCH}' END"
             )
         else:
             exprs.append(f"{quote_ident(name)} AS {col}")

@@ -49,7 +49,7 @@ class _Conf:
 
 
 def test_shuffle_partitions_grow_with_the_input_and_never_shrink() -> None:
-    from forensics.lake.build import _set_build_conf
+    from forensics.lake.build_parts import set_build_conf as _set_build_conf
 
     conf = _Conf({"spark.sql.shuffle.partitions": "4"})
     saved = _set_build_conf(conf, 132 * 1024 * 1024, local=True)  # the 1M bench trail, gzip
