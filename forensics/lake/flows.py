@@ -26,6 +26,7 @@ length is compared with what was read. Parquet files are read by column name.
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 from ..ingest.vpcflow_sql import (
@@ -309,7 +310,35 @@ def _gzip_problem(path: str, lines: int, inflated: int) -> str | None:
         return None
     if (size - (inflated - 1)) % (1 << 32) <= lines + 1:
         return None
+    # The trailer holds only the last member's length: a file of several gzip members (a
+    # Firehose or concatenated delivery) disagrees with it and is whole. Inflate it to be sure.
+    if _gzip_reads_to_end(path):
+        return None
     return f"gzip stream corrupt or cut short: {lines} line(s) before the break were read"
+
+
+def _gzip_reads_to_end(path: str) -> bool:
+    """Whether every gzip member of the file inflates to its end (zero padding after the last
+    member allowed), with nothing kept: the check behind a trailer that disagrees."""
+    chunk = 1 << 20
+    decomp = zlib.decompressobj(wbits=31)
+    with open(path, "rb") as fh:
+        data = fh.read(chunk)
+        while True:
+            if decomp.eof:  # a member ended: another follows, or zero padding, or nothing
+                data = decomp.unused_data or fh.read(chunk)
+                while data and not data.strip(b"\0"):
+                    data = fh.read(chunk)
+                if not data:
+                    return True
+                decomp = zlib.decompressobj(wbits=31)
+            elif not data:
+                return False  # the file ends inside a member
+            try:
+                decomp.decompress(data, chunk)
+            except zlib.error:
+                return False
+            data = decomp.unconsumed_tail or (b"" if decomp.eof else fh.read(chunk))
 
 
 def _parquet_problem(path: str) -> str | None:
