@@ -18,7 +18,8 @@ CREATE OR REPLACE TEMP MACRO is_containing_policy(policy_arn, request_parameters
     OR is_deny_only(policy_document(request_parameters));
 
 -- Who made each resource the evidence shows being made, per account (resource_account): EC2
--- instances, security groups, key pairs and launch templates, IAM users, roles and access keys. The
+-- instances, security groups, key pairs and launch templates, IAM users, roles and access keys,
+-- CloudTrail trails (by ARN). The
 -- maker is the acting identity (actor_of), whether it called directly or through a service
 -- (invokedBy); the earliest making wins.
 CREATE OR REPLACE TEMP VIEW resource_creator AS
@@ -48,12 +49,14 @@ WITH made AS (
                WHEN 'iam:CreateUser' THEN target_user_name
                WHEN 'iam:CreateRole' THEN json_extract_string(request_parameters, '$.roleName')
                WHEN 'iam:CreateAccessKey' THEN created_access_key_id
+               WHEN 'cloudtrail:CreateTrail' THEN json_extract_string(response_elements, '$.trailARN')
            END,
            event_time, event_id, actor_of(session_issuer_arn, principal_arn)
     FROM cloudtrail
     WHERE api_of(event_source, event_name) IN ('ec2:CreateSecurityGroup', 'ec2:CreateKeyPair',
                                                'ec2:ImportKeyPair', 'ec2:CreateLaunchTemplate',
-                                               'iam:CreateUser', 'iam:CreateRole', 'iam:CreateAccessKey')
+                                               'iam:CreateUser', 'iam:CreateRole', 'iam:CreateAccessKey',
+                                               'cloudtrail:CreateTrail')
       AND outcome = 'success' AND is_principal_action(principal_type)
 )
 SELECT account_id, resource_id, arg_min(creator, event_time) AS creator,

@@ -24,8 +24,12 @@ description: >
   query logging removed; LeaveOrganization. Attempts count even when they fail (a trail that was
   not found, an access denial) at lower severity: high when it worked (medium for changes that
   only reconfigure, such as UpdateTrail or selectors that still record management events), low
-  when it did not. The calls are the vocabulary's `impairs_logging` events; calls made through a
-  service for a principal (invokedBy) count, AWS services' own do not.
+  when it did not. A trail stopped or deleted within the hour after the same identity made it
+  (the vocabulary's resource_creator) says when in own_trail_made_at: a console walkthrough
+  that makes a trail and tears it down loses nothing logged before, but logging did stop, so the
+  severity stays (DESIGN.md, Severity); the analyst reads the context. The calls are the
+  vocabulary's `impairs_logging` events; calls made through a service for a principal
+  (invokedBy) count, AWS services' own do not.
 falsepositives: [Planned changes to logging architecture, tear-down of test accounts]
 --- */
 WITH calls AS (
@@ -37,8 +41,20 @@ WITH calls AS (
       AND ($from_time::TIMESTAMPTZ IS NULL OR event_time >= $from_time::TIMESTAMPTZ)
       AND ($to_time::TIMESTAMPTZ IS NULL OR event_time <= $to_time::TIMESTAMPTZ)
 ),
+made_just_before AS (   -- trails this identity made in the hour before it stopped or deleted them
+    SELECT c.event_id, min(rc.created_at) AS made_at
+    FROM calls c
+    JOIN resource_creator rc
+      ON rc.account_id IS NOT DISTINCT FROM resource_account(c.recipient_account_id, c.account_id)
+     AND rc.creator IS NOT DISTINCT FROM actor_of(c.session_issuer_arn, c.principal_arn)
+     AND rc.created_at <= c.event_time AND rc.created_at > c.event_time - INTERVAL 1 HOUR
+     AND (rc.resource_id = json_extract_string(c.request_parameters, '$.name')
+          OR rc.resource_id LIKE '%:trail/' || json_extract_string(c.request_parameters, '$.name'))
+    WHERE c.api IN ('cloudtrail:StopLogging', 'cloudtrail:DeleteTrail')
+    GROUP BY c.event_id
+),
 judged AS (
-    SELECT *,
+    SELECT calls.*, m.made_at AS own_trail_made_at,
            CASE WHEN api = 'guardduty:UpdateDetector'
                     THEN regexp_matches(req, '"enable"\s*:\s*false')
                 WHEN api = 'cloudtrail:PutEventSelectors'
@@ -46,7 +62,7 @@ judged AS (
                          OR regexp_matches(req, '"advancedEventSelectors"') AND NOT regexp_matches(req, '"Management"')
                 WHEN api IN ('cloudtrail:UpdateTrail', 'cloudtrail:PutInsightSelectors') THEN false
                 ELSE true END AS disables
-    FROM calls
+    FROM calls LEFT JOIN made_just_before m USING (event_id)
 )
 SELECT
     event_time,
@@ -72,7 +88,8 @@ SELECT
     event_name,
     outcome,
     error_code,
-    disables
+    disables,
+    own_trail_made_at
 FROM judged
 WHERE disables OR api <> 'guardduty:UpdateDetector'   -- a detector left enabled is not impaired
 ORDER BY event_time, event_id
