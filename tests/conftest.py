@@ -60,12 +60,8 @@ def case(tmp_path_factory: pytest.TempPathFactory):
 def chain_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The investigate tests' key-chaining intrusion (tests/investigate/chain.py) as a case file,
     loaded once per session (open it read-only in tests)."""
+    from tests.evidence_cases import load_case
     from tests.investigate import chain
 
     root = tmp_path_factory.mktemp("chain")
-    evidence = chain.build(root / "evidence")
-    path = root / "case.duckdb"
-    with forensics.Case(path) as case:
-        report = case.load([evidence], on_problem=lambda line: None)
-    assert report.rejected == 0
-    return path
+    return load_case(chain.build(root / "evidence"), root / "case.duckdb", clean=True)

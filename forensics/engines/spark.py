@@ -144,7 +144,7 @@ class SparkLake:
         self._materialise = cache
         self._materialised = set()
 
-    def _ensure_views(self, tree: Any) -> None:
+    def _ensure_views(self, sql: str) -> None:
         """Materialise, before a query runs, the shared views it reads (directly or through
         other views), each once per lake and in install order (a view's inputs first).
 
@@ -159,7 +159,7 @@ class SparkLake:
         only for what it reads. Measured in benchmarks/README.md (Spark section)."""
         if not self._materialise:
             return
-        needed = _views_read(tree)
+        needed = _views_read(sql)
         for name in _install_order():
             if name in needed and name in MATERIALISED and name not in self._materialised:
                 if name not in self.view_problems:
@@ -177,7 +177,7 @@ class SparkLake:
     def rows(self, q: Query, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The query's rows as dicts of Python values (times as aware UTC datetimes)."""
         text = self.sql_for(q, params)
-        self._ensure_views(dialects.parse(q.sql))
+        self._ensure_views(q.sql)
         result = self.spark.sql(text).collect()
         return [_python(r.asDict(recursive=True)) for r in result]
 
@@ -249,10 +249,12 @@ def _view_reads() -> dict[str, frozenset[str]]:
     return out
 
 
-def _views_read(tree: Any) -> set[str]:
-    """The vocabulary views a query reads, directly or through other views."""
+@functools.cache
+def _views_read(sql: str) -> frozenset[str]:
+    """The vocabulary views a query (its DuckDB text) reads, directly or through other views;
+    worked out once per query text, not again at every run of it."""
     reads = _view_reads()
-    tree = dialects.inline_macros(tree, dialects.vocabulary("spark"))
+    tree = dialects.inline_macros(dialects.parse(sql), dialects.vocabulary("spark"))
     todo = [t.name for t in tree.find_all(exp.Table) if t.name in reads]
     seen: set[str] = set()
     while todo:
@@ -260,7 +262,7 @@ def _views_read(tree: Any) -> set[str]:
         if name not in seen:
             seen.add(name)
             todo.extend(reads[name])
-    return seen
+    return frozenset(seen)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 import forensics
 
+from ..evidence_cases import load_case
 from . import incidents
 
 
@@ -16,11 +17,7 @@ from . import incidents
 def incidents_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small intrusions of `incidents.py` (three accounts, one version 2 flow log)."""
     root = tmp_path_factory.mktemp("incidents")
-    evidence = incidents.build(root / "evidence")
-    path = root / "case.duckdb"
-    with forensics.Case(path) as case:
-        report = case.load([evidence], on_problem=lambda line: None)
-    assert report.rejected == 0
+    path = load_case(incidents.build(root / "evidence"), root / "case.duckdb", clean=True)
     assert case_tables(path)["vpc_flows"] == 18
     return path
 

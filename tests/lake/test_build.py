@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import forensics
 from forensics.cli import app
 from forensics.engines.compare import differences
 from forensics.lake import attach_lake
 from forensics.lake.export import TABLES, read_manifest
 
+from ..evidence_cases import build_lake_from, load_case
 from .conftest import REPO
 
 pytestmark = pytest.mark.xdist_group("spark")
@@ -62,20 +62,12 @@ def trail(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(trail: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("loaded") / "case.duckdb"
-    with forensics.Case(path) as case:
-        case.load([trail], on_problem=lambda line: None)
-    return path
+    return load_case(trail, tmp_path_factory.mktemp("loaded") / "case.duckdb")
 
 
 @pytest.fixture(scope="module")
 def built(spark, trail: Path, tmp_path_factory: pytest.TempPathFactory):
-    from forensics.lake.build import build_lake
-
-    lake = tmp_path_factory.mktemp("built") / "lake"
-    problems: list[str] = []
-    report = build_lake(spark, str(trail), lake, on_problem=problems.append)
-    return lake, report, problems
+    return build_lake_from(spark, trail, tmp_path_factory.mktemp("built") / "lake")
 
 
 def test_counts_reconcile_and_bad_files_are_reported_not_fatal(built, trail: Path) -> None:

@@ -13,10 +13,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-import forensics
 from forensics.cli import app
 from forensics.lake import attach_lake
 
+from ..evidence_cases import build_lake_from, load_case
 from ..ingest.test_vpcflow import DOCS, ECS, ELASTIC, TGW, V5_ALL
 from .conftest import REPO
 
@@ -121,20 +121,12 @@ def evidence(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(evidence: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("flows_case") / "case.duckdb"
-    with forensics.Case(path) as case:
-        case.load([evidence], on_problem=lambda line: None)
-    return path
+    return load_case(evidence, tmp_path_factory.mktemp("flows_case") / "case.duckdb")
 
 
 @pytest.fixture(scope="module")
 def built(spark, evidence: Path, tmp_path_factory: pytest.TempPathFactory):
-    from forensics.lake.build import build_lake
-
-    lake = tmp_path_factory.mktemp("flows_built") / "lake"
-    problems: list[str] = []
-    report = build_lake(spark, str(evidence), lake, on_problem=problems.append)
-    return lake, report, problems
+    return build_lake_from(spark, evidence, tmp_path_factory.mktemp("flows_built") / "lake")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forensics import catalog, dialects
+from forensics import catalog
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.xdist_group("spark")
 def _reads(qid: str) -> set[str]:
     from forensics.engines.spark import _views_read
 
-    return _views_read(dialects.parse(catalog.get_query(qid).sql))
+    return _views_read(catalog.get_query(qid).sql)
 
 
 def test_a_view_read_through_a_macro_is_read() -> None:
